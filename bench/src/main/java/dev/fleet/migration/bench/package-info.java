@@ -1,0 +1,2 @@
+/** bench (being built; see the open issues). */
+package dev.fleet.migration.bench;

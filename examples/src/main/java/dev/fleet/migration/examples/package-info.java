@@ -1,0 +1,2 @@
+/** examples (being built; see the open issues). */
+package dev.fleet.migration.examples;

@@ -1,0 +1,678 @@
+package dev.fleet.migration.core;
+
+import static dev.fleet.migration.core.MigrationState.PENDING;
+
+import com.google.common.util.concurrent.Striped;
+import dev.fleet.migration.core.MigrationEvent.Adopted;
+import dev.fleet.migration.core.MigrationEvent.Advanced;
+import dev.fleet.migration.core.MigrationEvent.Failed;
+import dev.fleet.migration.core.MigrationEvent.OperationFinished;
+import dev.fleet.migration.core.MigrationEvent.OperationStarted;
+import dev.fleet.migration.core.MigrationEvent.ProgressReported;
+import dev.fleet.migration.core.MigrationEvent.Waiting;
+import dev.fleet.migration.core.spi.CompensationRequest;
+import dev.fleet.migration.core.spi.MigrationStore;
+import dev.fleet.migration.core.spi.NodeAgent;
+import dev.fleet.migration.core.spi.OperationKey;
+import dev.fleet.migration.core.spi.OperationKind;
+import dev.fleet.migration.core.spi.OperationRequest;
+import dev.fleet.migration.core.spi.OperationStatus;
+import dev.fleet.migration.core.spi.PreflightReport;
+import dev.fleet.migration.core.spi.PreflightRequest;
+import dev.fleet.migration.core.spi.ProxyRouter;
+import dev.fleet.migration.core.spi.Role;
+import dev.fleet.migration.core.spi.Upstream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives migrations through the state machine: {@link #create}, {@link #list}, {@link #get},
+ * {@link #advance} (the tick), {@link #fail} (abort), and a scheduler that ticks every active
+ * migration on its own.
+ *
+ * <p><b>The tick.</b> It starts the current state's next operation if it has not started,
+ * polls it if it runs, records it when it finished and was verified, and moves to the next
+ * state when every operation of the state has finished. It makes at most one state change,
+ * then starts the new state's first operation. The intent to start an operation is saved
+ * before the node is asked, and nodes answer a repeated key with the first result, so a tick
+ * repeated, raced or replayed after a crash never starts work twice.
+ *
+ * <p><b>Ownership.</b> Every save is a compare-and-set on {@code version}. The first time an
+ * orchestrator touches a migration it did not create, it raises the epoch (fencing off any
+ * older owner, whose node calls the agents will then refuse).
+ *
+ * <p><b>Failure.</b> Every exception a node, the router or the store throws while driving a
+ * migration ends up in exactly one place, {@link #failWithCompensation}: transient ones
+ * ({@link MigrationException.Kind#UNAVAILABLE}) are retried until the step's deadline;
+ * losing ownership (a stale version, a fenced epoch) leaves the record alone; anything else
+ * compensates and ends FAILED.
+ *
+ * <p>Thread-safe: ticks of one migration are serialised within an instance; across instances
+ * the compare-and-set decides.
+ */
+public final class Orchestrator implements AutoCloseable {
+    /** Fact: the port the app serves on, reported by the source's preflight. */
+    public static final String FACT_APP_PORT = "app.port";
+    /** Fact: the sha256 the target verified (after TRANSFER and RESTORE). */
+    public static final String FACT_VERIFIED_SHA256 = "archive.sha256";
+    /** Fact: "true" once the target passed its health gate. */
+    public static final String FACT_HEALTHY = "target.healthy";
+    /** Fact: where the route points after the switch, or "none" for an app without a port. */
+    public static final String FACT_ROUTE = "route";
+
+    private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+    private static final int MAX_REASON = 1000;
+
+    private final MigrationStore store;
+    private final Map<NodeId, NodeAgent> agents;
+    private final Map<NodeId, String> upstreamHosts;
+    private final ProxyRouter router;
+    private final Clock clock;
+    private final Supplier<MigrationId> ids;
+    private final OrchestratorSettings settings;
+    private final List<MigrationListener> listeners;
+    private final Striped<Lock> locks = Striped.lock(64);
+    private final Object admission = new Object();
+    /** The epoch this instance holds for each migration it owns. */
+    private final Map<MigrationId, Long> owned = new ConcurrentHashMap<>();
+    private volatile ScheduledExecutorService scheduler;
+
+    private Orchestrator(Builder b) {
+        this.store = Objects.requireNonNull(b.store, "store");
+        this.agents = Map.copyOf(b.agents);
+        this.upstreamHosts = Map.copyOf(b.upstreamHosts);
+        this.router = Objects.requireNonNull(b.router, "router");
+        this.clock = Objects.requireNonNull(b.clock, "clock");
+        this.ids = Objects.requireNonNull(b.ids, "ids");
+        this.settings = Objects.requireNonNull(b.settings, "settings");
+        this.listeners = List.copyOf(b.listeners);
+        if (agents.size() < 2) {
+            throw new IllegalArgumentException("a fleet needs at least two nodes, got " + agents.keySet());
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ------------------------------------------------------------------ the public operations
+
+    /**
+     * Records a new migration in PENDING. Validates everything first and changes nothing when
+     * any check fails.
+     *
+     * @throws InvalidInputException           for a malformed app id or node id, or source = target
+     * @throws UnknownNodeException            for a node not in the fleet
+     * @throws ActiveMigrationExistsException  when the app already has an active migration
+     */
+    public Migration create(String appId, String sourceNode, String targetNode) {
+        AppRef app = AppRef.parse(appId);
+        NodeId source = knownNode("source", sourceNode);
+        NodeId target = knownNode("target", targetNode);
+        if (source.equals(target)) {
+            throw new InvalidInputException("target", target.value(), "must differ from source '" + source + "'");
+        }
+        long epoch = store.maxEpoch(app) + 1;
+        Migration m = Migration.create(ids.get(), app, source, target, epoch, clock.instant());
+        store.insert(m);
+        owned.put(m.id(), epoch);
+        publish(null, m);
+        log.info("created migration {} of {} from {} to {}", m.id(), app, source, target);
+        return m;
+    }
+
+    /** Every migration, newest first. */
+    public List<Migration> list() {
+        return store.list();
+    }
+
+    /** @throws MigrationNotFoundException when there is no such migration */
+    public Migration get(MigrationId id) {
+        return store.find(id).orElseThrow(() -> new MigrationNotFoundException(id));
+    }
+
+    /** Every saved version of a migration, oldest first. */
+    public List<Migration> history(MigrationId id) {
+        get(id);
+        return store.history(id);
+    }
+
+    /** The fleet's nodes. */
+    public List<NodeId> nodes() {
+        return agents.keySet().stream().sorted().toList();
+    }
+
+    /**
+     * The tick: moves the migration on as far as its work allows, at most one state change.
+     * Idempotent; safe to call concurrently.
+     *
+     * @throws MigrationNotFoundException  for an unknown id
+     * @throws TerminalMigrationException  when it is already DONE or FAILED
+     */
+    public Migration advance(MigrationId id) {
+        return locked(id, () -> {
+            Migration m = get(id);
+            if (m.isTerminal()) {
+                throw new TerminalMigrationException(id, m.state(), "advance");
+            }
+            return tick(new Cursor(m));
+        });
+    }
+
+    /**
+     * Aborts: compensates on both nodes (target first when the source was already stopped, so
+     * two copies never run; route pointed back) and ends FAILED with the reason.
+     *
+     * @throws MigrationNotFoundException  for an unknown id
+     * @throws TerminalMigrationException  when it is already DONE or FAILED
+     * @throws InvalidInputException       for a reason that is too long or holds control characters
+     */
+    public Migration fail(MigrationId id, String reason) {
+        String why = validReason(reason);
+        return locked(id, () -> {
+            Migration m = get(id);
+            if (m.isTerminal()) {
+                throw new TerminalMigrationException(id, m.state(), "fail");
+            }
+            Cursor c = new Cursor(m);
+            try {
+                adopt(c);
+                return failWithCompensation(c, "aborted: " + why);
+            } catch (StaleVersionException e) {
+                owned.remove(id);
+                throw e;
+            }
+        });
+    }
+
+    /** Ticks every active migration once; what the scheduler runs. Returns how many were ticked. */
+    public int tickAll() {
+        int n = 0;
+        for (Migration m : store.active()) {
+            try {
+                advance(m.id());
+                n++;
+            } catch (TerminalMigrationException | MigrationNotFoundException e) {
+                // ended between the listing and the tick
+            } catch (RuntimeException e) {
+                log.warn("tick of {} failed: {}", m.id(), e.toString());
+            }
+        }
+        return n;
+    }
+
+    /** Starts the scheduler, unless its interval is zero. Idempotent. */
+    public synchronized Orchestrator start() {
+        Duration every = settings.schedulerInterval();
+        if (scheduler != null || every.isZero()) {
+            return this;
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fleet-migration-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::tickAllQuietly, every.toMillis(), every.toMillis(),
+                TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Stops the scheduler; work already started on nodes goes on and is picked up later. */
+    @Override
+    public synchronized void close() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+            try {
+                scheduler.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            scheduler = null;
+        }
+    }
+
+    public OrchestratorSettings settings() {
+        return settings;
+    }
+
+    // ------------------------------------------------------------------ the tick
+
+    /** The record as last saved by this tick, so error handling works on the newest version. */
+    private static final class Cursor {
+        Migration m;
+
+        Cursor(Migration m) {
+            this.m = m;
+        }
+    }
+
+    private Migration tick(Cursor c) {
+        try {
+            adopt(c);
+            if (c.m.state() == PENDING) {
+                return admit(c);
+            }
+            return drive(c);
+        } catch (StaleVersionException | FencedException e) {
+            // another control plane owns it now; leave the record alone
+            owned.remove(c.m.id());
+            log.info("migration {}: lost ownership ({})", c.m.id(), e.getMessage());
+            return store.find(c.m.id()).orElse(c.m);
+        } catch (MigrationException e) {
+            if (e.kind() == MigrationException.Kind.UNAVAILABLE) {
+                return waitOrTimeOut(c, e.getMessage());
+            }
+            return failWithCompensation(c, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("migration {}: unexpected error in {}", c.m.id(), c.m.state(), e);
+            return failWithCompensation(c, "internal error in " + c.m.state() + ": " + e);
+        }
+    }
+
+    /** Raises the epoch the first time this instance touches a migration it does not own. */
+    private void adopt(Cursor c) {
+        Long mine = owned.get(c.m.id());
+        if (mine != null && mine == c.m.epoch()) {
+            return;
+        }
+        save(c, new Adopted(c.m.epoch() + 1));
+        owned.put(c.m.id(), c.m.epoch());
+        log.info("migration {}: adopted at epoch {}", c.m.id(), c.m.epoch());
+    }
+
+    /** PENDING: the per-node limit, then the preflight on both nodes, then SNAPSHOTTING. */
+    private Migration admit(Cursor c) {
+        Migration m = c.m;
+        synchronized (admission) {
+            for (NodeId node : List.of(m.source(), m.target())) {
+                long busy = store.active().stream()
+                        .filter(o -> !o.id().equals(m.id()) && o.state() != PENDING)
+                        .filter(o -> o.source().equals(node) || o.target().equals(node))
+                        .count();
+                if (busy >= settings.maxActivePerNode()) {
+                    String detail = "waiting: node " + node + " already runs " + busy + " migration"
+                            + (busy == 1 ? "" : "s") + " (limit " + settings.maxActivePerNode() + ")";
+                    if (!m.detail().equals(Optional.of(detail))) {
+                        save(c, new Waiting(detail));
+                    }
+                    return c.m;
+                }
+            }
+            PreflightReport src = agent(m.source()).preflight(new PreflightRequest(m.id(), m.epoch(), m.app(),
+                    Role.SOURCE, m.source(), m.target(), 0));
+            if (!src.passed()) {
+                return fail(c, "preflight on source " + m.source() + ": " + String.join("; ", src.problems()),
+                        Compensation.NOT_NEEDED);
+            }
+            PreflightReport dst = agent(m.target()).preflight(new PreflightRequest(m.id(), m.epoch(), m.app(),
+                    Role.TARGET, m.source(), m.target(), src.estimatedBytes()));
+            if (!dst.passed()) {
+                return fail(c, "preflight on target " + m.target() + ": " + String.join("; ", dst.problems()),
+                        Compensation.NOT_NEEDED);
+            }
+            Map<String, String> facts = new HashMap<>(dst.facts());
+            facts.putAll(src.facts());
+            save(c, new Advanced(facts));
+        }
+        return drive(c);
+    }
+
+    /**
+     * Runs the current state's operations in order: records and submits the next one, polls the
+     * running one, verifies and records the finished one. Moves to the next state when all have
+     * finished, then starts that state's first operation and returns.
+     */
+    private Migration drive(Cursor c) {
+        boolean moved = false;
+        while (!c.m.isTerminal()) {
+            Optional<OperationKind> pending = OperationKind.of(c.m.state()).stream()
+                    .filter(k -> !c.m.finished(k)).findFirst();
+            if (pending.isEmpty()) {
+                if (moved) {
+                    return c.m;
+                }
+                save(c, new Advanced());
+                moved = true;
+                log.info("migration {}: {}", c.m.id(), c.m.state());
+                continue;
+            }
+            OperationKind kind = pending.get();
+            if (kind == OperationKind.SWITCH_ROUTE) {
+                switchRoute(c);
+                continue;
+            }
+            OperationStatus status = runOrPoll(c, kind);
+            switch (status.phase()) {
+                case RUNNING -> {
+                    if (!status.progress().equals(c.m.progress())) {
+                        save(c, new ProgressReported(status.progress()));
+                    }
+                    return checkDeadline(c);
+                }
+                case FAILED -> {
+                    return failWithCompensation(c, describe(kind, c.m) + " failed: " + status.error().orElse("?"));
+                }
+                case SUCCEEDED -> {
+                    verify(c.m, kind, status);
+                    save(c, new OperationFinished(kind, status.archive(), status.facts()));
+                    if (moved) {
+                        return c.m; // the new state's first operation is done; the next tick goes on
+                    }
+                }
+            }
+        }
+        return c.m;
+    }
+
+    private OperationStatus runOrPoll(Cursor c, OperationKind kind) {
+        NodeAgent agent = agentFor(c.m, kind);
+        if (!c.m.started(kind)) {
+            save(c, new OperationStarted(kind)); // intent first: a crash after this resubmits the same key
+            return agent.submit(request(c.m, kind));
+        }
+        OperationKey key = new OperationKey(c.m.id(), kind, c.m.epoch());
+        return agent.status(key).orElseGet(() -> agent.submit(request(c.m, kind)));
+    }
+
+    private OperationRequest request(Migration m, OperationKind kind) {
+        Duration deadline = kind == OperationKind.START_TARGET ? settings.healthDeadline() : settings.stepTimeout();
+        return new OperationRequest(new OperationKey(m.id(), kind, m.epoch()), m.app(), m.source(), m.target(),
+                m.archive(), deadline);
+    }
+
+    /** What "finished" must prove before the record says so. */
+    private static void verify(Migration m, OperationKind kind, OperationStatus status) {
+        switch (kind) {
+            case SNAPSHOT -> {
+                if (status.archive().isEmpty()) {
+                    throw new NodeOperationException(m.source(), "snapshot", "reported success without an archive");
+                }
+            }
+            case TRANSFER, RESTORE -> {
+                String expected = m.archive().map(ArchiveInfo::sha256).orElse("");
+                String got = status.facts().get(FACT_VERIFIED_SHA256);
+                if (!expected.equals(got)) {
+                    NodeId node = kind == OperationKind.TRANSFER ? m.target() : m.target();
+                    throw new NodeOperationException(node, kind.wireName(), "checksum mismatch: the archive's sha256 is "
+                            + expected + " but the target verified " + (got == null ? "nothing" : got));
+                }
+            }
+            case START_TARGET -> {
+                if (!"true".equals(status.facts().get(FACT_HEALTHY))) {
+                    throw new NodeOperationException(m.target(), "start-target",
+                            "reported success without passing the health gate");
+                }
+            }
+            default -> {
+                // STOP_SOURCE and RETIRE_SOURCE have nothing beyond their own success to show
+            }
+        }
+    }
+
+    /** CUTOVER: point the route at the target, after it passed its health gate. */
+    private void switchRoute(Cursor c) {
+        if (!c.m.started(OperationKind.SWITCH_ROUTE)) {
+            save(c, new OperationStarted(OperationKind.SWITCH_ROUTE));
+        }
+        Optional<Integer> port = appPort(c.m);
+        if (port.isEmpty()) {
+            save(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, "none")));
+            return;
+        }
+        Upstream from = upstream(c.m.source(), port.get());
+        Upstream to = upstream(c.m.target(), port.get());
+        router.switchTo(c.m.app(), Optional.of(from), to); // idempotent: a retried switch is a no-op
+        save(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, to.dial())));
+    }
+
+    private Migration checkDeadline(Cursor c) {
+        Span span = c.m.steps().get(c.m.state());
+        if (span != null && Duration.between(span.start(), clock.instant()).compareTo(settings.stepTimeout()) > 0) {
+            return failWithCompensation(c, c.m.state() + " took longer than the step timeout of "
+                    + settings.stepTimeout());
+        }
+        return c.m;
+    }
+
+    private Migration waitOrTimeOut(Cursor c, String why) {
+        Migration timedOut = checkDeadline(c);
+        if (timedOut.isTerminal()) {
+            return timedOut;
+        }
+        String detail = "retrying: " + why;
+        if (!c.m.detail().equals(Optional.of(detail))) {
+            try {
+                save(c, new Waiting(detail));
+            } catch (StaleVersionException e) {
+                owned.remove(c.m.id());
+            }
+        }
+        return c.m;
+    }
+
+    // ------------------------------------------------------------------ failure and compensation
+
+    /**
+     * The one seam where failures become the FAILED transition: undo what the migration did on
+     * both nodes and the route, then save FAILED with the reason and what compensation did.
+     */
+    private Migration failWithCompensation(Cursor c, String reason) {
+        return fail(c, reason, compensate(c.m));
+    }
+
+    private Migration fail(Cursor c, String reason, Compensation compensation) {
+        save(c, new Failed(reason, compensation));
+        log.warn("migration {} FAILED in {}: {} (compensation {})", c.m.id(),
+                c.m.failure().map(Failure::failedIn).orElse(null), reason, compensation.outcome());
+        return c.m;
+    }
+
+    private Compensation compensate(Migration m) {
+        if (m.operations().isEmpty()) {
+            return Compensation.NOT_NEEDED;
+        }
+        List<String> actions = new ArrayList<>();
+        boolean complete = true;
+        boolean sourceStopped = m.started(OperationKind.STOP_SOURCE);
+        boolean touchedTarget = m.started(OperationKind.TRANSFER);
+        // Before the source stopped it still serves: cancel its work first, then clean the target.
+        // After it stopped, remove the target's copy first so two copies never run.
+        List<Role> order = sourceStopped ? List.of(Role.TARGET, Role.SOURCE) : List.of(Role.SOURCE, Role.TARGET);
+        for (Role role : order) {
+            if (role == Role.TARGET && !touchedTarget) {
+                continue;
+            }
+            NodeId node = role == Role.SOURCE ? m.source() : m.target();
+            try {
+                List<String> done = agent(node).compensate(new CompensationRequest(m.id(), m.epoch(), m.app(), role,
+                        m.operations().keySet()));
+                done.forEach(a -> actions.add(role.name().toLowerCase(java.util.Locale.ROOT) + " " + node + ": " + a));
+            } catch (RuntimeException e) {
+                complete = false;
+                actions.add(role.name().toLowerCase(java.util.Locale.ROOT) + " " + node
+                        + ": compensation failed: " + e.getMessage());
+            }
+        }
+        Optional<Integer> port = appPort(m);
+        if (m.started(OperationKind.SWITCH_ROUTE) && port.isPresent()) {
+            Upstream back = upstream(m.source(), port.get());
+            try {
+                router.switchTo(m.app(), Optional.of(upstream(m.target(), port.get())), back);
+                actions.add("route: points at " + back.dial());
+            } catch (RuntimeException e) {
+                complete = false;
+                actions.add("route: could not point back at " + back.dial() + ": " + e.getMessage());
+            }
+        }
+        return new Compensation(complete ? Compensation.Outcome.COMPLETE : Compensation.Outcome.INCOMPLETE, actions);
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private void save(Cursor c, MigrationEvent event) {
+        Migration previous = c.m;
+        Migration next = StateMachine.apply(previous, event, clock).getOrElseThrow(Rejection::toException);
+        store.update(next);
+        c.m = next;
+        publish(previous, next);
+    }
+
+    private void publish(Migration previous, Migration saved) {
+        for (MigrationListener l : listeners) {
+            try {
+                l.onSaved(previous, saved);
+            } catch (RuntimeException e) {
+                log.warn("migration listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    private <T> T locked(MigrationId id, Supplier<T> body) {
+        Lock lock = locks.get(id);
+        lock.lock();
+        try {
+            return body.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void tickAllQuietly() {
+        try {
+            tickAll();
+        } catch (RuntimeException e) {
+            log.warn("scheduled tick failed: {}", e.toString());
+        }
+    }
+
+    private NodeId knownNode(String field, String value) {
+        NodeId node = NodeId.of(value == null ? null : value);
+        if (!agents.containsKey(node)) {
+            throw new UnknownNodeException(field, node, agents.keySet());
+        }
+        return node;
+    }
+
+    private NodeAgent agent(NodeId node) {
+        NodeAgent a = agents.get(node);
+        if (a == null) {
+            throw new UnknownNodeException("node", node, agents.keySet());
+        }
+        return a;
+    }
+
+    private NodeAgent agentFor(Migration m, OperationKind kind) {
+        return agent(kind.actor() == OperationKind.Actor.TARGET ? m.target() : m.source());
+    }
+
+    private Upstream upstream(NodeId node, int port) {
+        return new Upstream(upstreamHosts.getOrDefault(node, "127.0.0.1"), port);
+    }
+
+    private static Optional<Integer> appPort(Migration m) {
+        String port = m.facts().get(FACT_APP_PORT);
+        if (port == null || port.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Integer.parseInt(port));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String describe(OperationKind kind, Migration m) {
+        NodeId node = kind.actor() == OperationKind.Actor.TARGET ? m.target() : m.source();
+        return kind.wireName() + " on node " + node;
+    }
+
+    private static String validReason(String reason) {
+        if (reason == null || reason.isBlank()) {
+            return "aborted by operator";
+        }
+        if (reason.length() > MAX_REASON) {
+            throw new InvalidInputException("reason", reason, "must be at most " + MAX_REASON + " characters long");
+        }
+        if (reason.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+            throw new InvalidInputException("reason", reason, "must not hold control characters");
+        }
+        return reason.strip();
+    }
+
+    /** Builds an {@link Orchestrator}; every collaborator is passed explicitly. */
+    public static final class Builder {
+        private MigrationStore store;
+        private final Map<NodeId, NodeAgent> agents = new LinkedHashMap<>();
+        private final Map<NodeId, String> upstreamHosts = new LinkedHashMap<>();
+        private ProxyRouter router = new dev.fleet.migration.core.spi.NoopProxyRouter();
+        private Clock clock = Clock.systemUTC();
+        private Supplier<MigrationId> ids = MigrationIds.random();
+        private OrchestratorSettings settings = OrchestratorSettings.DEFAULTS;
+        private final List<MigrationListener> listeners = new ArrayList<>();
+
+        private Builder() {}
+
+        public Builder store(MigrationStore store) {
+            this.store = store;
+            return this;
+        }
+
+        /** Adds a node; its upstream host (where the proxy reaches its apps) defaults to 127.0.0.1. */
+        public Builder node(NodeAgent agent) {
+            return node(agent, "127.0.0.1");
+        }
+
+        public Builder node(NodeAgent agent, String upstreamHost) {
+            if (agents.putIfAbsent(agent.node(), agent) != null) {
+                throw new IllegalArgumentException("node " + agent.node() + " was added twice");
+            }
+            upstreamHosts.put(agent.node(), upstreamHost);
+            return this;
+        }
+
+        public Builder router(ProxyRouter router) {
+            this.router = router;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder ids(Supplier<MigrationId> ids) {
+            this.ids = ids;
+            return this;
+        }
+
+        public Builder settings(OrchestratorSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder listener(MigrationListener listener) {
+            this.listeners.add(listener);
+            return this;
+        }
+
+        public Orchestrator build() {
+            return new Orchestrator(this);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.fleet.migration.core.spi;
+
+import dev.fleet.migration.core.ActiveMigrationExistsException;
+import dev.fleet.migration.core.AppRef;
+import dev.fleet.migration.core.Migration;
+import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.StaleVersionException;
+import dev.fleet.migration.core.StoreException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where migrations are kept. Implementations: in memory (core), SQLite and PostgreSQL (JDBC).
+ * Each passes {@code MigrationStoreContract} in core's test-jar.
+ *
+ * <p>Every save is a compare-and-set on {@link Migration#version()}, and every saved version
+ * is kept as history. Safe for concurrent use, including by several control-plane processes
+ * sharing one database. Errors: {@link StoreException} for I/O.
+ */
+public interface MigrationStore {
+
+    /**
+     * Saves a new migration (version 1). Atomic with the check that its app has no other active
+     * migration. Called by {@code create}.
+     *
+     * @throws ActiveMigrationExistsException when another migration of the app is not terminal
+     * @throws dev.fleet.migration.core.ConflictException when the id is taken
+     */
+    void insert(Migration migration);
+
+    /**
+     * Replaces the stored record if it still has {@code next.version() - 1}, and appends
+     * {@code next} to the history. Called after every accepted event.
+     *
+     * @throws StaleVersionException when the stored version differs (someone else saved first)
+     * @throws dev.fleet.migration.core.MigrationNotFoundException when there is no such migration
+     */
+    void update(Migration next);
+
+    /** The current record. */
+    Optional<Migration> find(MigrationId id);
+
+    /** Every migration, newest first (by creation time, then id). */
+    List<Migration> list();
+
+    /** The migrations not yet DONE or FAILED, oldest first. */
+    List<Migration> active();
+
+    /** The highest epoch any migration of this app ever had, or 0. */
+    long maxEpoch(AppRef app);
+
+    /** Every saved version of one migration, oldest first; empty when unknown. */
+    List<Migration> history(MigrationId id);
+}

@@ -1,0 +1,2 @@
+/** migration-docker (being built; see the open issues). */
+package dev.fleet.migration.docker;

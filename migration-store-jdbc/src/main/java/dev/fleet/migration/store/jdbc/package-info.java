@@ -1,0 +1,2 @@
+/** migration-store-jdbc (being built; see the open issues). */
+package dev.fleet.migration.store.jdbc;
