@@ -1,0 +1,274 @@
+package dev.fleet.migration.core.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.fleet.migration.core.ActiveMigrationExistsException;
+import dev.fleet.migration.core.AppRef;
+import dev.fleet.migration.core.Compensation;
+import dev.fleet.migration.core.ConflictException;
+import dev.fleet.migration.core.Migration;
+import dev.fleet.migration.core.MigrationEvent;
+import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.MigrationNotFoundException;
+import dev.fleet.migration.core.MigrationState;
+import dev.fleet.migration.core.StaleVersionException;
+import dev.fleet.migration.core.spi.MigrationStore;
+import dev.fleet.migration.core.spi.OperationKind;
+import dev.fleet.migration.core.testing.Migrations;
+import dev.fleet.migration.core.testing.MutableClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link MigrationStore} must do. Subclass it with a method that returns a new,
+ * empty store; the subclass is the whole test.
+ */
+public abstract class MigrationStoreContract {
+    protected final MutableClock clock = MutableClock.at("2026-01-01T00:00:00Z");
+    protected MigrationStore store;
+
+    /** A new, empty store. Called before every test. */
+    protected abstract MigrationStore newStore();
+
+    @BeforeEach
+    void makeStore() {
+        store = newStore();
+    }
+
+    private Migration pending(String id, String app) {
+        clock.advance(Duration.ofMillis(1));
+        return Migrations.pending(id, app, clock.instant());
+    }
+
+    private Migration next(Migration m, MigrationEvent e) {
+        clock.advance(Duration.ofMillis(1));
+        return Migrations.apply(m, e, clock);
+    }
+
+    @Nested
+    @DisplayName("insert and find")
+    class InsertAndFind {
+        @Test
+        @DisplayName("a saved migration reads back equal, field for field")
+        void roundTripsEveryField() {
+            Migration inserted = pending("m-1", "web");
+            store.insert(inserted);
+            assertThat(store.find(MigrationId.of("m-1"))).contains(inserted);
+        }
+
+        @Test
+        @DisplayName("a rich record (operations, archive, facts, failure, downtime) survives the round trip")
+        void roundTripsARichRecord() {
+            Migration m = pending("m-rich", "compose:shop");
+            store.insert(m);
+            m = save(m, new MigrationEvent.Advanced(Map.of("app.port", "8080")));
+            m = save(m, new MigrationEvent.OperationStarted(OperationKind.SNAPSHOT));
+            m = save(m, new MigrationEvent.ProgressReported(new dev.fleet.migration.core.Progress(10, 100, 5.5)));
+            m = save(m, Migrations.finished(OperationKind.SNAPSHOT, Optional.of(Migrations.archive("m-rich"))));
+            m = save(m, new MigrationEvent.Waiting("retrying: node b is unavailable: \u00e9t\u00e9 \"quoted\""));
+            m = save(m, new MigrationEvent.Failed("aborted: by test", new Compensation(
+                    Compensation.Outcome.COMPLETE, List.of("source a: removed archive"))));
+            assertThat(store.find(m.id())).contains(m);
+        }
+
+        @Test
+        @DisplayName("an unknown id finds nothing")
+        void unknownIdFindsNothing() {
+            assertThat(store.find(MigrationId.of("m-none"))).isEmpty();
+            assertThat(store.history(MigrationId.of("m-none"))).isEmpty();
+        }
+
+        @Test
+        @DisplayName("the same id cannot be inserted twice")
+        void rejectsDuplicateId() {
+            store.insert(pending("m-1", "web"));
+            assertThatThrownBy(() -> store.insert(pending("m-1", "other")))
+                    .isInstanceOf(ConflictException.class);
+            assertThat(store.list()).hasSize(1);
+        }
+    }
+
+    @Nested
+    @DisplayName("one active migration per app")
+    class OneActivePerApp {
+        @Test
+        @DisplayName("a second active migration of the same app is refused, naming the first")
+        void rejectsSecondActiveMigration() {
+            store.insert(pending("m-1", "web"));
+            assertThatThrownBy(() -> store.insert(pending("m-2", "web")))
+                    .isInstanceOf(ActiveMigrationExistsException.class)
+                    .hasMessageContaining("m-1");
+            assertThat(store.find(MigrationId.of("m-2"))).isEmpty();
+        }
+
+        @Test
+        @DisplayName("once the first has ended, the app may migrate again")
+        void allowsNewMigrationAfterTerminal() {
+            Migration m = pending("m-1", "web");
+            store.insert(m);
+            save(m, new MigrationEvent.Failed("aborted", Compensation.NOT_NEEDED));
+            store.insert(pending("m-2", "web"));
+            assertThat(store.active()).extracting(Migration::id).containsExactly(MigrationId.of("m-2"));
+        }
+
+        @Test
+        @DisplayName("a container and a compose project of the same name are different apps")
+        void containerAndComposeAreDifferentApps() {
+            store.insert(pending("m-1", "shop"));
+            store.insert(pending("m-2", "compose:shop"));
+            assertThat(store.active()).hasSize(2);
+        }
+
+        @Test
+        @DisplayName("concurrent inserts for one app: exactly one wins")
+        void concurrentInsertsOneWins() throws Exception {
+            int n = 8;
+            ExecutorService pool = Executors.newFixedThreadPool(n);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger won = new AtomicInteger();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Migration m = pending("m-c" + i, "web");
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        store.insert(m);
+                        won.incrementAndGet();
+                    } catch (ActiveMigrationExistsException expected) {
+                        // lost
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : fs) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertThat(won).hasValue(1);
+            assertThat(store.active()).hasSize(1);
+        }
+    }
+
+    @Nested
+    @DisplayName("compare-and-set on version")
+    class CompareAndSet {
+        @Test
+        @DisplayName("an update from a stale read is refused and changes nothing")
+        void rejectsStaleUpdate() {
+            Migration v1 = pending("m-1", "web");
+            store.insert(v1);
+            Migration v2 = save(v1, new MigrationEvent.Waiting("a"));
+            Migration alsoV2 = next(v1, new MigrationEvent.Waiting("b"));
+            assertThatThrownBy(() -> store.update(alsoV2))
+                    .isInstanceOf(StaleVersionException.class)
+                    .hasMessageContaining("expected version 1")
+                    .hasMessageContaining("version 2");
+            assertThat(store.find(v1.id())).contains(v2);
+        }
+
+        @Test
+        @DisplayName("an update of an unknown migration is refused")
+        void rejectsUpdateOfUnknown() {
+            Migration m = next(pending("m-x", "web"), new MigrationEvent.Waiting("a"));
+            assertThatThrownBy(() -> store.update(m)).isInstanceOf(MigrationNotFoundException.class);
+        }
+
+        @Test
+        @DisplayName("concurrent updates from one read: exactly one wins")
+        void concurrentUpdatesOneWins() throws Exception {
+            Migration v1 = pending("m-1", "web");
+            store.insert(v1);
+            int n = 8;
+            ExecutorService pool = Executors.newFixedThreadPool(n);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger won = new AtomicInteger();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Migration candidate = next(v1, new MigrationEvent.Waiting("writer " + i));
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        store.update(candidate);
+                        won.incrementAndGet();
+                    } catch (StaleVersionException expected) {
+                        // lost
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : fs) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertThat(won).hasValue(1);
+            assertThat(store.history(v1.id())).hasSize(2);
+        }
+    }
+
+    @Nested
+    @DisplayName("history, listing and epochs")
+    class HistoryAndListing {
+        @Test
+        @DisplayName("every saved version is kept, oldest first, versions strictly increasing")
+        void keepsEveryVersion() {
+            Migration m = pending("m-1", "web");
+            store.insert(m);
+            m = save(m, new MigrationEvent.Advanced(Map.of()));
+            m = save(m, new MigrationEvent.OperationStarted(OperationKind.SNAPSHOT));
+            List<Migration> h = store.history(m.id());
+            assertThat(h).extracting(Migration::version).containsExactly(1L, 2L, 3L);
+            assertThat(h).extracting(Migration::state)
+                    .containsExactly(MigrationState.PENDING, MigrationState.SNAPSHOTTING, MigrationState.SNAPSHOTTING);
+            assertThat(h.get(2)).isEqualTo(m);
+        }
+
+        @Test
+        @DisplayName("list is newest first; active is oldest first and holds no terminal migration")
+        void listsInOrder() {
+            Migration a = pending("m-a", "one");
+            Migration b = pending("m-b", "two");
+            Migration c = pending("m-c", "three");
+            store.insert(a);
+            store.insert(b);
+            store.insert(c);
+            save(b, new MigrationEvent.Failed("x", Compensation.NOT_NEEDED));
+            assertThat(store.list()).extracting(m -> m.id().value()).containsExactly("m-c", "m-b", "m-a");
+            assertThat(store.active()).extracting(m -> m.id().value()).containsExactly("m-a", "m-c");
+        }
+
+        @Test
+        @DisplayName("maxEpoch is the highest epoch any migration of the app reached")
+        void tracksMaxEpoch() {
+            assertThat(store.maxEpoch(AppRef.parse("web"))).isZero();
+            Migration m = pending("m-1", "web");
+            store.insert(m);
+            m = save(m, new MigrationEvent.Adopted(5));
+            save(m, new MigrationEvent.Failed("x", Compensation.NOT_NEEDED));
+            assertThat(store.maxEpoch(AppRef.parse("web"))).isEqualTo(5);
+            assertThat(store.maxEpoch(AppRef.parse("other"))).isZero();
+        }
+    }
+
+    /** Applies an event and saves the result; returns the saved record. */
+    protected Migration save(Migration m, MigrationEvent e) {
+        Migration n = next(m, e);
+        store.update(n);
+        return n;
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, starts the real parts (Docker daemons, sshd,
+# pools, proxies) through scripts/ci/services/*.sh, runs every unit, property and integration
+# test with Maven, and stops everything again, whatever happens.
+#
+# Each service script takes `up STATE_DIR` (start it, and write `export KEY=VALUE` lines that
+# tell the tests where it is to STATE_DIR/<name>.env) and `down STATE_DIR` (stop it, remove
+# what it made). Integration tests read those variables and fail loudly when one is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+bash scripts/ci/install-packages.sh
+
+STATE_DIR=${FLEET_TEST_STATE:-/tmp/fleet-test}
+mkdir -p "$STATE_DIR"
+SERVICES=()
+for s in scripts/ci/services/*.sh; do
+  [ -e "$s" ] && SERVICES+=("$s")
+done
+
+down() {
+  local rc=$?
+  for ((i=${#SERVICES[@]}-1; i>=0; i--)); do
+    bash "${SERVICES[$i]}" down "$STATE_DIR" || echo "fleet: stopping ${SERVICES[$i]} failed" >&2
+  done
+  exit $rc
+}
+trap down EXIT INT TERM
+
+for s in "${SERVICES[@]}"; do
+  echo "fleet: starting $(basename "$s" .sh)"
+  bash "$s" up "$STATE_DIR"
+done
+for env in "$STATE_DIR"/*.env; do
+  [ -e "$env" ] && source "$env"
+done
+
+export CI=${CI:-true}
+mvn -B -ntp ${MAVEN_ARGS:-} verify
