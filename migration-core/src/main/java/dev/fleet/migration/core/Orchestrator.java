@@ -268,7 +268,7 @@ public final class Orchestrator implements AutoCloseable {
             if (c.m.state() == PENDING) {
                 return admit(c);
             }
-            return drive(c);
+            return drive(c, false);
         } catch (StaleVersionException | FencedException e) {
             // another control plane owns it now; leave the record alone
             owned.remove(c.m.id());
@@ -330,7 +330,7 @@ public final class Orchestrator implements AutoCloseable {
             facts.putAll(src.facts());
             save(c, new Advanced(facts));
         }
-        return drive(c);
+        return drive(c, true);
     }
 
     /**
@@ -338,8 +338,8 @@ public final class Orchestrator implements AutoCloseable {
      * running one, verifies and records the finished one. Moves to the next state when all have
      * finished, then starts that state's first operation and returns.
      */
-    private Migration drive(Cursor c) {
-        boolean moved = false;
+    private Migration drive(Cursor c, boolean alreadyMoved) {
+        boolean moved = alreadyMoved;
         while (!c.m.isTerminal()) {
             Optional<OperationKind> pending = OperationKind.of(c.m.state()).stream()
                     .filter(k -> !c.m.finished(k)).findFirst();
