@@ -29,6 +29,8 @@ import java.util.TreeMap;
  * @param progress  the running step's progress
  * @param archive   the archive the source wrote, once the snapshot finished
  * @param facts     small facts nodes reported (the app's port, the stop instant), as strings
+ * @param failing   the reason, once the migration was told to fail; from then on every tick, by
+ *                  any control plane, compensates and ends it FAILED instead of moving it on
  * @param failure   why it failed, once it has
  * @param downtime  measured cutover downtime: from the source's stop to the route's switch
  * @param detail    what the migration is doing or waiting for, for people
@@ -48,6 +50,7 @@ public record Migration(
         Progress progress,
         Optional<ArchiveInfo> archive,
         Map<String, String> facts,
+        Optional<String> failing,
         Optional<Failure> failure,
         Optional<Duration> downtime,
         Optional<String> detail) {
@@ -62,6 +65,7 @@ public record Migration(
         Objects.requireNonNull(updatedAt, "updatedAt");
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(archive, "archive");
+        Objects.requireNonNull(failing, "failing");
         Objects.requireNonNull(failure, "failure");
         Objects.requireNonNull(downtime, "downtime");
         Objects.requireNonNull(detail, "detail");
@@ -91,7 +95,7 @@ public record Migration(
         steps.put(MigrationState.PENDING, Span.startedAt(now));
         return new Migration(id, app, source, target, MigrationState.PENDING, 1, epoch, now, now, steps,
                 Map.of(), Progress.NONE, Optional.empty(), Map.of(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 
     public boolean isTerminal() {
@@ -111,9 +115,9 @@ public record Migration(
 
     Migration with(MigrationState state, long version, long epoch, Instant updatedAt,
                    Map<MigrationState, Span> steps, Map<OperationKind, Span> operations, Progress progress,
-                   Optional<ArchiveInfo> archive, Map<String, String> facts, Optional<Failure> failure,
-                   Optional<Duration> downtime, Optional<String> detail) {
+                   Optional<ArchiveInfo> archive, Map<String, String> facts, Optional<String> failing,
+                   Optional<Failure> failure, Optional<Duration> downtime, Optional<String> detail) {
         return new Migration(id, app, source, target, state, version, epoch, createdAt, updatedAt, steps,
-                operations, progress, archive, facts, failure, downtime, detail);
+                operations, progress, archive, facts, failing, failure, downtime, detail);
     }
 }

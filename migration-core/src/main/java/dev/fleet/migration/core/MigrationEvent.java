@@ -56,6 +56,17 @@ public sealed interface MigrationEvent {
         }
     }
 
+    /**
+     * The decision to fail (an abort, a node's failure, a timeout), saved before compensation
+     * starts. Raises the epoch like an adoption, so calls from any older owner are refused.
+     * Only the first reason is kept.
+     */
+    record FailureRequested(String reason) implements MigrationEvent {
+        public FailureRequested {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
     /** Abort or node failure, after compensation ran. */
     record Failed(String reason, Compensation compensation) implements MigrationEvent {
         public Failed {

@@ -6,6 +6,7 @@ import com.google.common.util.concurrent.Striped;
 import dev.fleet.migration.core.MigrationEvent.Adopted;
 import dev.fleet.migration.core.MigrationEvent.Advanced;
 import dev.fleet.migration.core.MigrationEvent.Failed;
+import dev.fleet.migration.core.MigrationEvent.FailureRequested;
 import dev.fleet.migration.core.MigrationEvent.OperationFinished;
 import dev.fleet.migration.core.MigrationEvent.OperationStarted;
 import dev.fleet.migration.core.MigrationEvent.ProgressReported;
@@ -185,20 +186,25 @@ public final class Orchestrator implements AutoCloseable {
      */
     public Migration fail(MigrationId id, String reason) {
         String why = validReason(reason);
-        return locked(id, () -> {
-            Migration m = get(id);
-            if (m.isTerminal()) {
-                throw new TerminalMigrationException(id, m.state(), "fail");
-            }
-            Cursor c = new Cursor(m);
+        for (int attempt = 1; ; attempt++) {
             try {
-                adopt(c);
-                return failWithCompensation(c, "aborted: " + why);
-            } catch (StaleVersionException e) {
+                return locked(id, () -> {
+                    Migration m = get(id);
+                    if (m.isTerminal()) {
+                        throw new TerminalMigrationException(id, m.state(), "fail");
+                    }
+                    Cursor c = new Cursor(m);
+                    adopt(c);
+                    return failWithCompensation(c, "aborted: " + why);
+                });
+            } catch (StaleVersionException | FencedException e) {
+                // another control plane saved in between: read again; the abort, once saved, sticks
                 owned.remove(id);
-                throw e;
+                if (attempt == 10) {
+                    throw e;
+                }
             }
-        });
+        }
     }
 
     /** Ticks every active migration once; what the scheduler runs. Returns how many were ticked. */
@@ -264,16 +270,27 @@ public final class Orchestrator implements AutoCloseable {
 
     private Migration tick(Cursor c) {
         try {
-            adopt(c);
-            if (c.m.state() == PENDING) {
-                return admit(c);
-            }
-            return drive(c, false);
+            return step(c);
         } catch (StaleVersionException | FencedException e) {
             // another control plane owns it now; leave the record alone
             owned.remove(c.m.id());
             log.info("migration {}: lost ownership ({})", c.m.id(), e.getMessage());
             return store.find(c.m.id()).orElse(c.m);
+        }
+    }
+
+    private Migration step(Cursor c) {
+        try {
+            adopt(c);
+            if (c.m.failing().isPresent()) {
+                return finishFailure(c);
+            }
+            if (c.m.state() == PENDING) {
+                return admit(c);
+            }
+            return drive(c, false);
+        } catch (StaleVersionException | FencedException e) {
+            throw e;
         } catch (MigrationException e) {
             if (e.kind() == MigrationException.Kind.UNAVAILABLE) {
                 return waitOrTimeOut(c, e.getMessage());
@@ -469,11 +486,38 @@ public final class Orchestrator implements AutoCloseable {
     // ------------------------------------------------------------------ failure and compensation
 
     /**
-     * The one seam where failures become the FAILED transition: undo what the migration did on
-     * both nodes and the route, then save FAILED with the reason and what compensation did.
+     * The one seam where failures become the FAILED transition. First the decision is saved
+     * (compare-and-set, raising the epoch), so that from then on every control plane that reads
+     * the migration finishes the failure instead of moving it on, and any older owner's node
+     * calls are refused. Then compensation undoes what the migration did on both nodes and the
+     * route; it is idempotent, so whoever finishes it may repeat it. FAILED is saved last.
      */
     private Migration failWithCompensation(Cursor c, String reason) {
-        return fail(c, reason, compensate(c.m));
+        save(c, new FailureRequested(reason));
+        owned.put(c.m.id(), c.m.epoch());
+        return finishFailure(c);
+    }
+
+    private Migration finishFailure(Cursor c) {
+        Undo undo = compensate(c.m);
+        Compensation compensation = undo.compensation();
+        String reason = c.m.failing().orElseThrow();
+        if (undo.retryable() && !failingTooLong(c.m)) {
+            // a node or the proxy could not be reached: try again on the next tick
+            String detail = "failing: " + reason + "; compensation will be retried: "
+                    + String.join("; ", compensation.actions());
+            if (!c.m.detail().equals(Optional.of(detail))) {
+                save(c, new Waiting(detail));
+            }
+            return c.m;
+        }
+        return fail(c, reason, compensation);
+    }
+
+    private boolean failingTooLong(Migration m) {
+        String since = m.facts().get(StateMachine.FACT_FAILING_SINCE);
+        return since == null
+                || Duration.between(Instant.parse(since), clock.instant()).compareTo(settings.stepTimeout()) > 0;
     }
 
     private Migration fail(Cursor c, String reason, Compensation compensation) {
@@ -483,12 +527,16 @@ public final class Orchestrator implements AutoCloseable {
         return c.m;
     }
 
-    private Compensation compensate(Migration m) {
+    /** What compensation did, and whether what failed may work when tried again. */
+    private record Undo(Compensation compensation, boolean retryable) {}
+
+    private Undo compensate(Migration m) {
         if (m.operations().isEmpty()) {
-            return Compensation.NOT_NEEDED;
+            return new Undo(Compensation.NOT_NEEDED, false);
         }
         List<String> actions = new ArrayList<>();
         boolean complete = true;
+        boolean retryable = false;
         boolean sourceStopped = m.started(OperationKind.STOP_SOURCE);
         boolean touchedTarget = m.started(OperationKind.TRANSFER);
         // Before the source stopped it still serves: cancel its work first, then clean the target.
@@ -505,6 +553,7 @@ public final class Orchestrator implements AutoCloseable {
                 done.forEach(a -> actions.add(role.name().toLowerCase(java.util.Locale.ROOT) + " " + node + ": " + a));
             } catch (RuntimeException e) {
                 complete = false;
+                retryable |= isTransient(e);
                 actions.add(role.name().toLowerCase(java.util.Locale.ROOT) + " " + node
                         + ": compensation failed: " + e.getMessage());
             }
@@ -517,10 +566,16 @@ public final class Orchestrator implements AutoCloseable {
                 actions.add("route: points at " + back.dial());
             } catch (RuntimeException e) {
                 complete = false;
+                retryable |= isTransient(e);
                 actions.add("route: could not point back at " + back.dial() + ": " + e.getMessage());
             }
         }
-        return new Compensation(complete ? Compensation.Outcome.COMPLETE : Compensation.Outcome.INCOMPLETE, actions);
+        return new Undo(new Compensation(complete ? Compensation.Outcome.COMPLETE : Compensation.Outcome.INCOMPLETE,
+                actions), retryable);
+    }
+
+    private static boolean isTransient(RuntimeException e) {
+        return e instanceof MigrationException me && me.kind() == MigrationException.Kind.UNAVAILABLE;
     }
 
     // ------------------------------------------------------------------ plumbing

@@ -3,6 +3,7 @@ package dev.fleet.migration.core;
 import dev.fleet.migration.core.MigrationEvent.Adopted;
 import dev.fleet.migration.core.MigrationEvent.Advanced;
 import dev.fleet.migration.core.MigrationEvent.Failed;
+import dev.fleet.migration.core.MigrationEvent.FailureRequested;
 import dev.fleet.migration.core.MigrationEvent.OperationFinished;
 import dev.fleet.migration.core.MigrationEvent.OperationStarted;
 import dev.fleet.migration.core.MigrationEvent.ProgressReported;
@@ -25,6 +26,8 @@ import java.util.Optional;
 public final class StateMachine {
     /** The fact under which the ROUTE switch's downtime start is kept. */
     static final String FACT_STOP_STARTED = "cutover.stopStartedAt";
+    /** The fact under which the moment a migration was told to fail is kept. */
+    static final String FACT_FAILING_SINCE = "failing.since";
 
     private StateMachine() {}
 
@@ -33,6 +36,10 @@ public final class StateMachine {
         Instant now = later(clock.instant(), m.updatedAt());
         if (m.isTerminal()) {
             return Either.left(new Rejection(m.id(), m.state(), targetOf(m, event), m.state() + " is terminal"));
+        }
+        if (m.failing().isPresent() && (event instanceof Advanced || event instanceof OperationStarted)) {
+            return Either.left(new Rejection(m.id(), m.state(), targetOf(m, event),
+                    "it is failing (" + m.failing().get() + "); only compensation may follow"));
         }
         if (event instanceof Adopted a) {
             return adopt(m, a, now);
@@ -48,6 +55,16 @@ public final class StateMachine {
         } else if (event instanceof Waiting w) {
             return Either.right(next(m, now, m.state(), m.epoch(), m.steps(), m.operations(), m.progress(),
                     m.archive(), m.facts(), m.failure(), m.downtime(), Optional.of(w.detail())));
+        } else if (event instanceof FailureRequested f) {
+            Optional<String> reason = m.failing().isPresent() ? m.failing() : Optional.of(f.reason());
+            Map<String, String> facts = m.facts();
+            if (!facts.containsKey(FACT_FAILING_SINCE)) {
+                facts = new HashMap<>(facts);
+                facts.put(FACT_FAILING_SINCE, now.toString());
+            }
+            return Either.right(m.with(m.state(), m.version() + 1, m.epoch() + 1, now, m.steps(), m.operations(),
+                    m.progress(), m.archive(), facts, reason, m.failure(), m.downtime(),
+                    Optional.of("failing: " + reason.get())));
         } else if (event instanceof Failed f) {
             return fail(m, f, now);
         }
@@ -171,7 +188,7 @@ public final class StateMachine {
                                   Map<MigrationState, Span> steps, Map<OperationKind, Span> ops, Progress progress,
                                   Optional<ArchiveInfo> archive, Map<String, String> facts, Optional<Failure> failure,
                                   Optional<Duration> downtime, Optional<String> detail) {
-        return m.with(state, m.version() + 1, epoch, now, steps, ops, progress, archive, facts, failure,
+        return m.with(state, m.version() + 1, epoch, now, steps, ops, progress, archive, facts, m.failing(), failure,
                 downtime, detail);
     }
 }

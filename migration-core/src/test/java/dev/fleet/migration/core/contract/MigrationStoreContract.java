@@ -80,6 +80,8 @@ public abstract class MigrationStoreContract {
             m = save(m, new MigrationEvent.ProgressReported(new dev.fleet.migration.core.Progress(10, 100, 5.5)));
             m = save(m, Migrations.finished(OperationKind.SNAPSHOT, Optional.of(Migrations.archive("m-rich"))));
             m = save(m, new MigrationEvent.Waiting("retrying: node b is unavailable: \u00e9t\u00e9 \"quoted\""));
+            m = save(m, new MigrationEvent.FailureRequested("aborted: by test"));
+            assertThat(store.find(m.id())).as("a failing migration keeps its reason").contains(m);
             m = save(m, new MigrationEvent.Failed("aborted: by test", new Compensation(
                     Compensation.Outcome.COMPLETE, List.of("source a: removed archive"))));
             assertThat(store.find(m.id())).contains(m);

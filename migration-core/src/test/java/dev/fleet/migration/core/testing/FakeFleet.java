@@ -122,6 +122,33 @@ public final class FakeFleet {
         return n.inventory().toString() + " archives=" + new TreeMap<>(n.archives).keySet();
     }
 
+    /**
+     * One app's share of a node, for checks while other apps migrate too: its containers
+     * (including retired ones), their volumes, and the archive of one migration.
+     */
+    public synchronized String snapshotOf(String node, AppRef app, MigrationId migration) {
+        Node n = nodeOf(NodeId.of(node));
+        n.settle();
+        StringBuilder sb = new StringBuilder();
+        List<String> names = containerNames(app);
+        for (Container k : n.containers.values()) {
+            for (String c : names) {
+                if (k.name.equals(c) || k.name.startsWith(c + ".migrated-")) {
+                    sb.append(k.name).append(k.running ? " running " : " stopped ").append(k.restartPolicy)
+                            .append(' ').append(new TreeMap<>(k.labels)).append("; ");
+                }
+            }
+        }
+        for (String c : names) {
+            Volume v = n.volumes.get(c + "-data");
+            if (v != null) {
+                sb.append(v).append("; ");
+            }
+        }
+        sb.append("archive=").append(n.archives.containsKey(migration + ".tar"));
+        return sb.toString();
+    }
+
     /** The nodes on which the app runs right now (any of its containers, by original name). */
     public synchronized List<String> runningOn(AppRef app) {
         List<String> where = new ArrayList<>();
