@@ -25,7 +25,7 @@ public interface ProxyRouter {
      *
      * @param expected where the caller believes the route points now; when the route points
      *                 elsewhere (neither {@code expected} nor {@code next}), the switch is refused
-     *                 with a {@code ConflictException} and nothing changes
+     *                 with a {@code ConflictException} and nothing changes; empty skips the check
      */
     void switchTo(AppRef app, Optional<Upstream> expected, Upstream next);
 

@@ -1,0 +1,78 @@
+package dev.fleet.migration.store.jdbc;
+
+import java.sql.SQLException;
+import java.util.Locale;
+
+/**
+ * The few places where SQLite and PostgreSQL differ, kept in one switch so every statement
+ * elsewhere is portable SQL. Only {@link #SQLITE} is exercised today; {@link #POSTGRESQL} holds
+ * what the PostgreSQL store will need and is not reachable from the public API yet.
+ */
+enum Dialect {
+    SQLITE {
+        @Override
+        boolean isUniqueViolation(SQLException e) {
+            // xerial reports SQLITE_CONSTRAINT (19) with the extended code in the message
+            String m = String.valueOf(e.getMessage()).toUpperCase(Locale.ROOT);
+            return m.contains("SQLITE_CONSTRAINT_UNIQUE") || m.contains("SQLITE_CONSTRAINT_PRIMARYKEY")
+                    || (e.getErrorCode() == 19 && m.contains("UNIQUE CONSTRAINT FAILED"));
+        }
+
+        @Override
+        boolean isTransient(SQLException e) {
+            // BUSY/LOCKED outlive busy_timeout only under heavy cross-process contention;
+            // BUSY_SNAPSHOT needs a fresh transaction, which a retry gives it
+            int code = e.getErrorCode() & 0xff;
+            String m = String.valueOf(e.getMessage());
+            return code == 5 || code == 6 || m.contains("SQLITE_BUSY") || m.contains("SQLITE_LOCKED");
+        }
+
+        @Override
+        String orderedId() {
+            return "id"; // BINARY collation: byte order, which is String order for ASCII ids
+        }
+
+        @Override
+        boolean serializeWritesInProcess() {
+            return true;
+        }
+    },
+
+    POSTGRESQL {
+        @Override
+        boolean isUniqueViolation(SQLException e) {
+            return "23505".equals(e.getSQLState());
+        }
+
+        @Override
+        boolean isTransient(SQLException e) {
+            return "40001".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
+        }
+
+        @Override
+        String orderedId() {
+            return "id COLLATE \"C\""; // a locale collation would sort '-' unlike MigrationId
+        }
+
+        @Override
+        boolean serializeWritesInProcess() {
+            return false;
+        }
+    };
+
+    /** True when the statement broke a primary key or unique index. */
+    abstract boolean isUniqueViolation(SQLException e);
+
+    /** True when the whole transaction may simply be run again (lock contention, serialization). */
+    abstract boolean isTransient(SQLException e);
+
+    /** The id column as an ORDER BY term that sorts like {@code MigrationId.compareTo}. */
+    abstract String orderedId();
+
+    /**
+     * True when the database has one writer at a time (SQLite): writers of one process then
+     * queue on a Java lock instead of polling the file lock, and only other processes meet
+     * busy_timeout.
+     */
+    abstract boolean serializeWritesInProcess();
+}

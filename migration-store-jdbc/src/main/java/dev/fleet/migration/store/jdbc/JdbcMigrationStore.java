@@ -1,0 +1,420 @@
+package dev.fleet.migration.store.jdbc;
+
+import dev.fleet.migration.core.ActiveMigrationExistsException;
+import dev.fleet.migration.core.AppRef;
+import dev.fleet.migration.core.ConflictException;
+import dev.fleet.migration.core.Migration;
+import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.MigrationNotFoundException;
+import dev.fleet.migration.core.StaleVersionException;
+import dev.fleet.migration.core.StoreException;
+import dev.fleet.migration.core.spi.MigrationStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A {@link MigrationStore} on JDBC with portable SQL; the database-specific bits live in
+ * {@link Dialect} and in the subclass that opens connections ({@link SqliteMigrationStore}).
+ *
+ * <p>Two tables: {@code migrations} holds each migration's current record, {@code
+ * migration_history} every saved version, unique on (id, version). The database itself enforces
+ * the rules, so they hold across processes sharing it:
+ * <ul>
+ *   <li>one active migration per app: a partial unique index on {@code app} over the rows whose
+ *       state is not DONE or FAILED, mapped to {@link ActiveMigrationExistsException};</li>
+ *   <li>compare-and-set: {@code UPDATE ... WHERE id = ? AND version = ?}; no row updated means
+ *       {@link StaleVersionException} (with the stored version) or
+ *       {@link MigrationNotFoundException};</li>
+ *   <li>a record and its history row are written in one transaction.</li>
+ * </ul>
+ * Database errors (disk full, I/O, a corrupt file) become {@link StoreException} carrying the
+ * cause's message. Thread-safe. Close it to release the database.
+ */
+public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoCloseable
+        permits SqliteMigrationStore {
+
+    /** Attempts for a transaction that fails transiently (lock contention past the timeout). */
+    private static final int ATTEMPTS = 5;
+
+    private static final String COLUMNS = "id, app, state, version, epoch, created_at_s, created_at_ns, record";
+    private static final String INSERT = "INSERT INTO migrations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_HISTORY =
+            "INSERT INTO migration_history (id, version, app, state, epoch, record) VALUES (?, ?, ?, ?, ?, ?)";
+    private static final String UPDATE = "UPDATE migrations SET state = ?, version = ?, epoch = ?, record = ?"
+            + " WHERE id = ? AND version = ? AND app = ?";
+    private static final String ACTIVE_WHERE = "state NOT IN ('DONE', 'FAILED')";
+
+    private final String where;
+    private final Dialect dialect;
+    private final ConnectionPool pool;
+    private final ReentrantLock writeLock;
+
+    /**
+     * Opens the store and brings the schema up to date.
+     *
+     * @param where what to name the database in messages (a path, or a URL without credentials)
+     * @throws SchemaTooNewException when the database was written by newer code
+     * @throws StoreException when the database cannot be opened or upgraded
+     */
+    JdbcMigrationStore(String where, Dialect dialect, ConnectionPool.Opener opener, int maxConnections) {
+        this.where = where;
+        this.dialect = dialect;
+        this.pool = new ConnectionPool(opener, maxConnections);
+        this.writeLock = dialect.serializeWritesInProcess() ? new ReentrantLock(true) : null;
+        try {
+            write("open the database", c -> Schema.upgrade(c, where));
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void insert(Migration m) {
+        if (m.version() != 1) {
+            throw new IllegalArgumentException("a new migration has version 1, not " + m.version());
+        }
+        String json = MigrationJson.write(m);
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            try {
+                write("insert migration " + m.id(), c -> {
+                    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+                        ps.setString(1, m.id().value());
+                        ps.setString(2, m.app().id());
+                        ps.setString(3, m.state().name());
+                        ps.setLong(4, m.version());
+                        ps.setLong(5, m.epoch());
+                        ps.setLong(6, m.createdAt().getEpochSecond());
+                        ps.setInt(7, m.createdAt().getNano());
+                        ps.setString(8, json);
+                        executeGuarded(ps);
+                    }
+                    insertHistory(c, m, json);
+                    return null;
+                });
+                return;
+            } catch (UniqueViolation v) {
+                // rolled back; find out which rule it broke (PostgreSQL allows no query in a
+                // failed transaction, so this reads afresh)
+                if (exists(m.id())) {
+                    throw new ConflictException("a migration with id " + m.id() + " already exists");
+                }
+                Optional<MigrationId> other = activeOf(m.app());
+                if (other.isPresent()) {
+                    throw new ActiveMigrationExistsException(m.app(), other.get());
+                }
+                // the conflicting migration ended in between: try again
+            }
+        }
+        throw new StoreException("the migration store at " + where + " could not insert migration " + m.id()
+                + ": it kept conflicting with concurrent changes");
+    }
+
+    @Override
+    public void update(Migration next) {
+        long expected = next.version() - 1;
+        String json = MigrationJson.write(next);
+        Long outcome;
+        try {
+            outcome = write("update migration " + next.id(), c -> {
+                try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+                    ps.setString(1, next.state().name());
+                    ps.setLong(2, next.version());
+                    ps.setLong(3, next.epoch());
+                    ps.setString(4, json);
+                    ps.setString(5, next.id().value());
+                    ps.setLong(6, expected);
+                    ps.setString(7, next.app().id());
+                    if (executeGuarded(ps) == 1) {
+                        insertHistory(c, next, json);
+                        return null;
+                    }
+                }
+                // nothing changed; this transaction already holds the write, so the reason read here is current
+                try (PreparedStatement ps = c.prepareStatement("SELECT version, app FROM migrations WHERE id = ?")) {
+                    ps.setString(1, next.id().value());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return -1L;
+                        }
+                        long actual = rs.getLong(1);
+                        if (actual == expected) {
+                            throw new IllegalArgumentException("migration " + next.id() + " belongs to app '"
+                                    + rs.getString(2) + "'; an update cannot move it to app '" + next.app() + "'");
+                        }
+                        return actual;
+                    }
+                }
+            });
+        } catch (UniqueViolation v) {
+            // only the one-active-per-app index can refuse an update (a terminal record made active)
+            throw new ActiveMigrationExistsException(next.app(),
+                    activeOf(next.app()).orElseThrow(() -> storeFailure("update migration " + next.id(), v.cause)));
+        }
+        if (outcome == null) {
+            return;
+        }
+        if (outcome < 0) {
+            throw new MigrationNotFoundException(next.id());
+        }
+        throw new StaleVersionException(next.id(), expected, outcome);
+    }
+
+    @Override
+    public Optional<Migration> find(MigrationId id) {
+        List<Migration> found = query("find migration " + id, "SELECT id, record FROM migrations WHERE id = ?",
+                id.value());
+        return found.stream().findFirst();
+    }
+
+    @Override
+    public List<Migration> list() {
+        return query("list migrations", "SELECT id, record FROM migrations"
+                + " ORDER BY created_at_s DESC, created_at_ns DESC, " + dialect.orderedId() + " DESC");
+    }
+
+    @Override
+    public List<Migration> active() {
+        return query("list active migrations", "SELECT id, record FROM migrations WHERE " + ACTIVE_WHERE
+                + " ORDER BY created_at_s, created_at_ns, " + dialect.orderedId());
+    }
+
+    @Override
+    public long maxEpoch(AppRef app) {
+        // from the history: "ever had", even if a record's epoch could go down again
+        return read("read the epoch of app " + app, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT MAX(epoch) FROM migration_history WHERE app = ?")) {
+                ps.setString(1, app.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L; // MAX of nothing is NULL, which getLong reads as 0
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<Migration> history(MigrationId id) {
+        return query("read the history of migration " + id,
+                "SELECT id, record FROM migration_history WHERE id = ? ORDER BY version", id.value());
+    }
+
+    /** Closes every connection; idempotent. Calls after close fail with {@link StoreException}. */
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** The database this store uses, as messages name it. */
+    public String location() {
+        return where;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + where + "]";
+    }
+
+    // --- plumbing -------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Carries a unique-index violation out of the (rolled back) transaction. */
+    private static final class UniqueViolation extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient SQLException cause;
+
+        UniqueViolation(SQLException cause) {
+            super(cause.getMessage(), null, false, false);
+            this.cause = cause;
+        }
+    }
+
+    private int executeGuarded(PreparedStatement ps) throws SQLException {
+        try {
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            if (dialect.isUniqueViolation(e)) {
+                throw new UniqueViolation(e);
+            }
+            throw e;
+        }
+    }
+
+    private static void insertHistory(Connection c, Migration m, String json) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_HISTORY)) {
+            ps.setString(1, m.id().value());
+            ps.setLong(2, m.version());
+            ps.setString(3, m.app().id());
+            ps.setString(4, m.state().name());
+            ps.setLong(5, m.epoch());
+            ps.setString(6, json);
+            ps.executeUpdate();
+        }
+    }
+
+    private boolean exists(MigrationId id) {
+        return read("find migration " + id, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM migrations WHERE id = ?")) {
+                ps.setString(1, id.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    private Optional<MigrationId> activeOf(AppRef app) {
+        return read("find the active migration of app " + app, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM migrations WHERE app = ? AND " + ACTIVE_WHERE)) {
+                ps.setString(1, app.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(MigrationId.of(rs.getString(1))) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    private List<Migration> query(String what, String sql, String... args) {
+        return read(what, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setString(i + 1, args[i]);
+                }
+                List<Migration> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(decode(rs.getString(1), rs.getString(2)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    private Migration decode(String id, String json) {
+        Migration m;
+        try {
+            m = MigrationJson.read(json);
+        } catch (RuntimeException e) {
+            throw new StoreException("the migration store at " + where + " holds an unreadable record for"
+                    + " migration " + id + ": " + e.getMessage(), e);
+        }
+        if (!m.id().value().equals(id)) {
+            throw new StoreException("the migration store at " + where + " holds the record of migration "
+                    + m.id() + " in the row of migration " + id);
+        }
+        return m;
+    }
+
+    /** Runs read-only work on one connection in autocommit mode (a single statement is consistent). */
+    private <T> T read(String what, Work<T> work) {
+        return withRetries(what, () -> run(work, false));
+    }
+
+    /** Runs work in one transaction: committed if it returns, rolled back if it throws. */
+    private <T> T write(String what, Work<T> work) {
+        if (writeLock != null) {
+            writeLock.lock();
+        }
+        try {
+            return withRetries(what, () -> run(work, true));
+        } finally {
+            if (writeLock != null) {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    private interface Attempt<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T withRetries(String what, Attempt<T> attempt) {
+        for (int i = 1; ; i++) {
+            try {
+                return attempt.run();
+            } catch (SQLException e) {
+                if (i >= ATTEMPTS || !dialect.isTransient(e)) {
+                    throw storeFailure(what, e);
+                }
+                backOff(what, i);
+            }
+        }
+    }
+
+    private <T> T run(Work<T> work, boolean transaction) throws SQLException {
+        Connection c = borrow();
+        boolean broken = false;
+        try {
+            if (!transaction) {
+                return work.run(c);
+            }
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException | Error e) {
+                try {
+                    c.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                    broken = true;
+                }
+                throw e;
+            } finally {
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException e) {
+                    broken = true; // a connection in an unknown transaction state is not reused
+                }
+            }
+        } finally {
+            pool.release(c, broken);
+        }
+    }
+
+    private Connection borrow() throws SQLException {
+        if (pool.isClosed()) {
+            throw closed();
+        }
+        try {
+            return pool.borrow();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for a connection to the migration store at " + where);
+        } catch (IllegalStateException e) {
+            throw closed();
+        }
+    }
+
+    private StoreException closed() {
+        return new StoreException("the migration store at " + where + " is closed");
+    }
+
+    private void backOff(String what, int attempt) {
+        try {
+            Thread.sleep(attempt * 20L + ThreadLocalRandom.current().nextInt(20));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while retrying to " + what + " in the migration store at " + where);
+        }
+    }
+
+    private StoreException storeFailure(String what, SQLException e) {
+        return new StoreException("the migration store at " + where + " could not " + what + ": "
+                + e.getMessage(), e);
+    }
+}
