@@ -113,6 +113,12 @@ public record Migration(
         return span != null && span.isFinished();
     }
 
+    /** The same record under another version: several events applied in memory are saved as one. */
+    Migration withVersion(long newVersion) {
+        return new Migration(id, app, source, target, state, newVersion, epoch, createdAt, updatedAt, steps,
+                operations, progress, archive, facts, failing, failure, downtime, detail);
+    }
+
     Migration with(MigrationState state, long version, long epoch, Instant updatedAt,
                    Map<MigrationState, Span> steps, Map<OperationKind, Span> operations, Progress progress,
                    Optional<ArchiveInfo> archive, Map<String, String> facts, Optional<String> failing,

@@ -90,6 +90,8 @@ public final class Orchestrator implements AutoCloseable {
     private final List<MigrationListener> listeners;
     private final Striped<Lock> locks = Striped.lock(64);
     private final Object admission = new Object();
+    /** Migrations admitted past PENDING whose save may not have landed yet; guarded by admission. */
+    private final java.util.Set<MigrationId> admitting = new java.util.HashSet<>();
     /** The epoch this instance holds for each migration it owns. */
     private final Map<MigrationId, Long> owned = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService scheduler;
@@ -259,18 +261,32 @@ public final class Orchestrator implements AutoCloseable {
 
     // ------------------------------------------------------------------ the tick
 
-    /** The record as last saved by this tick, so error handling works on the newest version. */
+    /**
+     * A tick's view of one migration: {@code saved} is the record as last stored, {@code m} the
+     * record with the events applied since (in memory, not yet durable). {@link #save} stores
+     * them all as one compare-and-set, so a completion and the next operation's intent cost one
+     * write. Anything that must be durable before a node is asked (an operation's intent) is
+     * saved, never queued.
+     */
     private static final class Cursor {
+        Migration saved;
         Migration m;
 
         Cursor(Migration m) {
+            this.saved = m;
             this.m = m;
+        }
+
+        boolean dirty() {
+            return m != saved;
         }
     }
 
     private Migration tick(Cursor c) {
         try {
-            return step(c);
+            step(c);
+            flush(c);
+            return c.m;
         } catch (StaleVersionException | FencedException e) {
             // another control plane owns it now; leave the record alone
             owned.remove(c.m.id());
@@ -319,7 +335,7 @@ public final class Orchestrator implements AutoCloseable {
         synchronized (admission) {
             for (NodeId node : List.of(m.source(), m.target())) {
                 long busy = store.active().stream()
-                        .filter(o -> !o.id().equals(m.id()) && o.state() != PENDING)
+                        .filter(o -> !o.id().equals(m.id()) && (o.state() != PENDING || admitting.contains(o.id())))
                         .filter(o -> o.source().equals(node) || o.target().equals(node))
                         .count();
                 if (busy >= settings.maxActivePerNode()) {
@@ -331,6 +347,9 @@ public final class Orchestrator implements AutoCloseable {
                     return c.m;
                 }
             }
+            admitting.add(m.id());
+        }
+        try {
             PreflightReport src = agent(m.source()).preflight(new PreflightRequest(m.id(), m.epoch(), m.app(),
                     Role.SOURCE, m.source(), m.target(), 0));
             if (!src.passed()) {
@@ -345,9 +364,14 @@ public final class Orchestrator implements AutoCloseable {
             }
             Map<String, String> facts = new HashMap<>(dst.facts());
             facts.putAll(src.facts());
-            save(c, new Advanced(facts));
+            queue(c, new Advanced(facts)); // saved with the snapshot's intent, before the source is asked
+            return drive(c, true);
+        } finally {
+            // by now the move out of PENDING is saved (or did not happen): the store counts it
+            synchronized (admission) {
+                admitting.remove(m.id());
+            }
         }
-        return drive(c, true);
     }
 
     /**
@@ -364,7 +388,7 @@ public final class Orchestrator implements AutoCloseable {
                 if (moved) {
                     return c.m;
                 }
-                save(c, new Advanced());
+                queue(c, new Advanced());
                 moved = true;
                 log.info("migration {}: {}", c.m.id(), c.m.state());
                 continue;
@@ -387,7 +411,7 @@ public final class Orchestrator implements AutoCloseable {
                 }
                 case SUCCEEDED -> {
                     verify(c.m, kind, status);
-                    save(c, new OperationFinished(kind, status.archive(), status.facts()));
+                    queue(c, new OperationFinished(kind, status.archive(), status.facts()));
                     if (moved) {
                         return c.m; // the new state's first operation is done; the next tick goes on
                     }
@@ -449,13 +473,13 @@ public final class Orchestrator implements AutoCloseable {
         }
         Optional<Integer> port = appPort(c.m);
         if (port.isEmpty()) {
-            save(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, "none")));
+            queue(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, "none")));
             return;
         }
         Upstream from = upstream(c.m.source(), port.get());
         Upstream to = upstream(c.m.target(), port.get());
         router.switchTo(c.m.app(), Optional.of(from), to); // idempotent: a retried switch is a no-op
-        save(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, to.dial())));
+        queue(c, new OperationFinished(OperationKind.SWITCH_ROUTE, Optional.empty(), Map.of(FACT_ROUTE, to.dial())));
     }
 
     private Migration checkDeadline(Cursor c) {
@@ -580,10 +604,25 @@ public final class Orchestrator implements AutoCloseable {
 
     // ------------------------------------------------------------------ plumbing
 
+    /** Applies the event in memory only; the next {@link #save} or {@link #flush} stores it. */
+    private void queue(Cursor c, MigrationEvent event) {
+        c.m = StateMachine.apply(c.m, event, clock).getOrElseThrow(Rejection::toException);
+    }
+
+    /** Applies the event and stores it, with everything queued before it, as one compare-and-set. */
     private void save(Cursor c, MigrationEvent event) {
-        Migration previous = c.m;
-        Migration next = StateMachine.apply(previous, event, clock).getOrElseThrow(Rejection::toException);
+        queue(c, event);
+        flush(c);
+    }
+
+    private void flush(Cursor c) {
+        if (!c.dirty()) {
+            return;
+        }
+        Migration previous = c.saved;
+        Migration next = c.m.withVersion(previous.version() + 1);
         store.update(next);
+        c.saved = next;
         c.m = next;
         publish(previous, next);
     }

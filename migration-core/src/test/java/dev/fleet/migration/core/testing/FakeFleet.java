@@ -272,6 +272,8 @@ public final class FakeFleet {
         final Map<String, Volume> volumes = new TreeMap<>();
         final Map<String, Archive> archives = new TreeMap<>();
         final Map<String, Op> journal = new LinkedHashMap<>();
+        /** The journal's running operations, so settling stays cheap when the journal is long. */
+        final List<Op> running = new ArrayList<>();
         final Map<AppRef, Long> highestEpoch = new HashMap<>();
         final Map<MigrationId, Original> originals = new HashMap<>();
         final Map<MigrationId, Map<String, Volume>> stashed = new HashMap<>();
@@ -298,11 +300,16 @@ public final class FakeFleet {
         /** Finishes every operation whose time has come, applying its effects. */
         void settle() {
             Instant now = clock.instant();
-            for (Op op : journal.values()) {
-                if (op.status.phase() == OperationStatus.Phase.RUNNING && !now.isBefore(op.finishAt)) {
-                    complete(op);
+            running.removeIf(op -> {
+                if (op.status.phase() != OperationStatus.Phase.RUNNING) {
+                    return true; // cancelled
                 }
-            }
+                if (!now.isBefore(op.finishAt)) {
+                    complete(op);
+                    return true;
+                }
+                return false;
+            });
         }
 
         private void complete(Op op) {
@@ -489,6 +496,7 @@ public final class FakeFleet {
                                 : Duration.ofMillis((long) (random.nextDouble() * maxDuration.toMillis()));
                         op = new Op(request, clock.instant().plus(d), random.nextDouble() < failureRate);
                         journal.put(jk, op);
+                        running.add(op);
                         workStarts.merge(jk, 1, Integer::sum);
                         settle();
                     } else if (op.key.epoch() < key.epoch()) {
@@ -524,7 +532,7 @@ public final class FakeFleet {
                     settle();
                     MigrationId m = request.migration();
                     List<String> actions = new ArrayList<>();
-                    for (Op op : journal.values()) {
+                    for (Op op : running) {
                         if (op.request.key().migration().equals(m)
                                 && op.status.phase() == OperationStatus.Phase.RUNNING) {
                             op.status = OperationStatus.failed(op.key, "cancelled by compensation");
