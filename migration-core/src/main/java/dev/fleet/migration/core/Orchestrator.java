@@ -483,6 +483,14 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     private Migration checkDeadline(Cursor c) {
+        String stopped = c.m.facts().get(StateMachine.FACT_STOP_STARTED);
+        if (c.m.state() == MigrationState.CUTOVER && stopped != null && !c.m.finished(OperationKind.SWITCH_ROUTE)
+                && Duration.between(Instant.parse(stopped), clock.instant()).compareTo(settings.cutoverTimeout()) > 0) {
+            // the app is down while this waits: roll back rather than wait out the step timeout
+            return failWithCompensation(c, "cutover did not reach the route switch within the cutover timeout of "
+                    + settings.cutoverTimeout() + " after the source stopped; rolled back"
+                    + c.m.detail().map(d -> " (" + d + ")").orElse(""));
+        }
         Span span = c.m.steps().get(c.m.state());
         if (span != null && Duration.between(span.start(), clock.instant()).compareTo(settings.stepTimeout()) > 0) {
             return failWithCompensation(c, c.m.state() + " took longer than the step timeout of "
@@ -492,9 +500,9 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     private Migration waitOrTimeOut(Cursor c, String why) {
-        Migration timedOut = checkDeadline(c);
-        if (timedOut.isTerminal()) {
-            return timedOut;
+        checkDeadline(c);
+        if (c.m.isTerminal() || c.m.failing().isPresent()) {
+            return c.m;
         }
         String detail = "retrying: " + why;
         if (!c.m.detail().equals(Optional.of(detail))) {

@@ -12,11 +12,19 @@ import java.util.Objects;
  *                          more wait in PENDING
  * @param stepTimeout       how long one state may last before the migration fails
  * @param healthDeadline    how long the target has to become healthy during cutover
+ * @param cutoverTimeout    how long the app may be down in cutover: from the source's stop until
+ *                          the route points at the target; past it, the cutover rolls back
  */
 public record OrchestratorSettings(Duration schedulerInterval, int maxActivePerNode, Duration stepTimeout,
-                                   Duration healthDeadline) {
-    public static final OrchestratorSettings DEFAULTS =
-            new OrchestratorSettings(Duration.ofSeconds(1), 2, Duration.ofHours(6), Duration.ofSeconds(60));
+                                   Duration healthDeadline, Duration cutoverTimeout) {
+    public static final OrchestratorSettings DEFAULTS = new OrchestratorSettings(Duration.ofSeconds(1), 2,
+            Duration.ofHours(6), Duration.ofSeconds(60), Duration.ofMinutes(3));
+
+    /** Settings with the default cutover timeout (three minutes). */
+    public OrchestratorSettings(Duration schedulerInterval, int maxActivePerNode, Duration stepTimeout,
+                                Duration healthDeadline) {
+        this(schedulerInterval, maxActivePerNode, stepTimeout, healthDeadline, Duration.ofMinutes(3));
+    }
 
     public OrchestratorSettings {
         Objects.requireNonNull(schedulerInterval, "schedulerInterval");
@@ -34,21 +42,31 @@ public record OrchestratorSettings(Duration schedulerInterval, int maxActivePerN
         if (healthDeadline.isNegative() || healthDeadline.isZero()) {
             throw new InvalidInputException("healthDeadline", healthDeadline.toString(), "must be positive");
         }
+        Objects.requireNonNull(cutoverTimeout, "cutoverTimeout");
+        if (cutoverTimeout.compareTo(healthDeadline) < 0) {
+            throw new InvalidInputException("cutoverTimeout", cutoverTimeout.toString(),
+                    "must be at least the health deadline (" + healthDeadline + ")");
+        }
     }
 
     public OrchestratorSettings withSchedulerInterval(Duration interval) {
-        return new OrchestratorSettings(interval, maxActivePerNode, stepTimeout, healthDeadline);
+        return new OrchestratorSettings(interval, maxActivePerNode, stepTimeout, healthDeadline, cutoverTimeout);
     }
 
     public OrchestratorSettings withMaxActivePerNode(int max) {
-        return new OrchestratorSettings(schedulerInterval, max, stepTimeout, healthDeadline);
+        return new OrchestratorSettings(schedulerInterval, max, stepTimeout, healthDeadline, cutoverTimeout);
     }
 
     public OrchestratorSettings withStepTimeout(Duration timeout) {
-        return new OrchestratorSettings(schedulerInterval, maxActivePerNode, timeout, healthDeadline);
+        return new OrchestratorSettings(schedulerInterval, maxActivePerNode, timeout, healthDeadline, cutoverTimeout);
     }
 
     public OrchestratorSettings withHealthDeadline(Duration deadline) {
-        return new OrchestratorSettings(schedulerInterval, maxActivePerNode, stepTimeout, deadline);
+        return new OrchestratorSettings(schedulerInterval, maxActivePerNode, stepTimeout, deadline,
+                cutoverTimeout.compareTo(deadline) < 0 ? deadline : cutoverTimeout);
+    }
+
+    public OrchestratorSettings withCutoverTimeout(Duration timeout) {
+        return new OrchestratorSettings(schedulerInterval, maxActivePerNode, stepTimeout, healthDeadline, timeout);
     }
 }

@@ -255,7 +255,9 @@ class OrchestratorTest {
         @Test
         @DisplayName("no more than the per-node limit run at once; the rest wait in pending, saying why")
         void perNodeLimit() {
-            orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS.withMaxActivePerNode(2));
+            // operations of up to ten minutes: the cutover timeout must cover them
+            orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS.withMaxActivePerNode(2)
+                    .withCutoverTimeout(Duration.ofHours(1)));
             fleet.durations(Duration.ofMinutes(10));
             List<Migration> ms = new ArrayList<>();
             for (String app : List.of("one", "two", "three")) {
@@ -286,6 +288,91 @@ class OrchestratorTest {
             assertThatThrownBy(() -> orchestrator.advance(MigrationId.of("m-nope")))
                     .isInstanceOf(MigrationNotFoundException.class)
                     .hasMessage("no migration with id m-nope");
+        }
+    }
+
+    @Nested
+    @DisplayName("cutover")
+    class Cutover {
+        /** A router whose admin endpoint can be taken down. */
+        final class FlakyRouter implements dev.fleet.migration.core.spi.ProxyRouter {
+            volatile boolean down;
+
+            @Override
+            public Optional<Upstream> current(AppRef app) {
+                check();
+                return router.current(app);
+            }
+
+            @Override
+            public void switchTo(AppRef app, Optional<Upstream> expected, Upstream next) {
+                check();
+                router.switchTo(app, expected, next);
+            }
+
+            @Override
+            public void remove(AppRef app) {
+                check();
+                router.remove(app);
+            }
+
+            private void check() {
+                if (down) {
+                    throw new UnavailableException("proxy admin 127.0.0.1:2019 refused the connection");
+                }
+            }
+        }
+
+        @Test
+        @DisplayName("with the proxy's admin down, rolls back after the cutover timeout: source serving, route unchanged")
+        void proxyDownRollsBack() {
+            FlakyRouter flaky = new FlakyRouter();
+            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
+                    .node(fleet.node("b"), "127.0.0.2").router(flaky).clock(clock)
+                    .ids(MigrationIds.sequential("t"))
+                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)
+                            .withCutoverTimeout(Duration.ofMinutes(2)))
+                    .build();
+            Migration m = webFromAToB();
+            String beforeA = fleet.snapshotOf("a");
+            String beforeB = fleet.snapshotOf("b");
+            while (m.state() != CUTOVER) {
+                m = tick(m, 1);
+            }
+            flaky.down = true;
+            m = tick(m, 3);
+            assertThat(m.state()).isEqualTo(CUTOVER);
+            assertThat(m.detail()).hasValueSatisfying(d -> assertThat(d).contains("proxy admin 127.0.0.1:2019"));
+            clock.advance(Duration.ofMinutes(3));
+            m = orchestrator.advance(m.id());
+            assertThat(m.failing()).hasValueSatisfying(r -> assertThat(r)
+                    .startsWith("cutover did not reach the route switch within the cutover timeout of PT2M"));
+            assertThat(fleet.runningOn(m.app())).as("the source serves again at once").containsExactly("a");
+            assertThat(m.state()).as("still pointing the route back").isEqualTo(CUTOVER);
+            flaky.down = false;
+            m = tick(m, 1);
+            assertThat(m.state()).isEqualTo(FAILED);
+            assertThat(m.failure().get().compensation().outcome()).isEqualTo(Compensation.Outcome.COMPLETE);
+            assertThat(router.current(m.app())).contains(new Upstream("127.0.0.1", 8080));
+            assertThat(fleet.snapshotOf("a")).isEqualTo(beforeA);
+            assertThat(fleet.snapshotOf("b")).isEqualTo(beforeB);
+        }
+
+        @Test
+        @DisplayName("a target that never becomes healthy rolls back: target removed, source serving, route unchanged")
+        void unhealthyTargetRollsBack() {
+            Migration m = webFromAToB();
+            String beforeA = fleet.snapshotOf("a");
+            while (!m.finished(OperationKind.STOP_SOURCE)) {
+                m = tick(m, 1);
+            }
+            fleet.failureRate(1.0); // start-target's health gate fails
+            m = runToEnd(m);
+            assertThat(m.state()).isEqualTo(FAILED);
+            assertThat(m.failure().get().reason()).isEqualTo("start-target on node b failed: injected failure of start-target");
+            assertThat(fleet.runningOn(m.app())).containsExactly("a");
+            assertThat(router.current(m.app())).contains(new Upstream("127.0.0.1", 8080));
+            assertThat(fleet.snapshotOf("a")).isEqualTo(beforeA);
         }
     }
 
