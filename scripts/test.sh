@@ -37,4 +37,10 @@ for env in "$STATE_DIR"/*.env; do
 done
 
 export CI=${CI:-true}
+
+# The README's first command, run non-interactively: it checks its own outcome (the data on node b
+# equals what was put on node a, node b serves it) and exits non-zero otherwise.
+echo "fleet: running the demo non-interactively"
+bash scripts/demo.sh --non-interactive
+
 mvn -B -ntp ${MAVEN_ARGS:-} verify
