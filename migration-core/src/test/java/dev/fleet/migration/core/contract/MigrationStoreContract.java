@@ -138,30 +138,11 @@ public abstract class MigrationStoreContract {
         @Test
         @DisplayName("concurrent inserts for one app: exactly one wins")
         void concurrentInsertsOneWins() throws Exception {
-            int n = 8;
-            ExecutorService pool = Executors.newFixedThreadPool(n);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicInteger won = new AtomicInteger();
-            List<Future<?>> fs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Migration m = pending("m-c" + i, "web");
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    try {
-                        store.insert(m);
-                        won.incrementAndGet();
-                    } catch (ActiveMigrationExistsException expected) {
-                        // lost
-                    }
-                    return null;
-                }));
+            List<Migration> candidates = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                candidates.add(pending("m-c" + i, "web"));
             }
-            go.countDown();
-            for (Future<?> f : fs) {
-                f.get(30, TimeUnit.SECONDS);
-            }
-            pool.shutdown();
-            assertThat(won).hasValue(1);
+            assertThat(race(candidates, store::insert, ActiveMigrationExistsException.class)).isEqualTo(1);
             assertThat(store.active()).hasSize(1);
         }
     }
@@ -195,30 +176,11 @@ public abstract class MigrationStoreContract {
         void concurrentUpdatesOneWins() throws Exception {
             Migration v1 = pending("m-1", "web");
             store.insert(v1);
-            int n = 8;
-            ExecutorService pool = Executors.newFixedThreadPool(n);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicInteger won = new AtomicInteger();
-            List<Future<?>> fs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Migration candidate = next(v1, new MigrationEvent.Waiting("writer " + i));
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    try {
-                        store.update(candidate);
-                        won.incrementAndGet();
-                    } catch (StaleVersionException expected) {
-                        // lost
-                    }
-                    return null;
-                }));
+            List<Migration> candidates = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                candidates.add(next(v1, new MigrationEvent.Waiting("writer " + i)));
             }
-            go.countDown();
-            for (Future<?> f : fs) {
-                f.get(30, TimeUnit.SECONDS);
-            }
-            pool.shutdown();
-            assertThat(won).hasValue(1);
+            assertThat(race(candidates, store::update, StaleVersionException.class)).isEqualTo(1);
             assertThat(store.history(v1.id())).hasSize(2);
         }
     }
@@ -265,6 +227,41 @@ public abstract class MigrationStoreContract {
             assertThat(store.maxEpoch(AppRef.parse("web"))).isEqualTo(5);
             assertThat(store.maxEpoch(AppRef.parse("other"))).isZero();
         }
+    }
+
+    /**
+     * Starts one thread per candidate, releases them together, and counts how many saved without
+     * the expected "lost the race" exception.
+     */
+    private static int race(List<Migration> candidates, java.util.function.Consumer<Migration> save,
+                            Class<? extends RuntimeException> lost) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(candidates.size());
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicInteger won = new AtomicInteger();
+        List<Future<?>> fs = new ArrayList<>();
+        for (Migration m : candidates) {
+            fs.add(pool.submit(() -> {
+                go.await();
+                try {
+                    save.accept(m);
+                    won.incrementAndGet();
+                } catch (RuntimeException e) {
+                    if (!lost.isInstance(e)) {
+                        throw e;
+                    }
+                }
+                return null;
+            }));
+        }
+        go.countDown();
+        try {
+            for (Future<?> f : fs) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        return won.get();
     }
 
     /** Applies an event and saves the result; returns the saved record. */
