@@ -382,13 +382,17 @@ public final class Orchestrator implements AutoCloseable {
     private Migration drive(Cursor c, boolean alreadyMoved) {
         boolean moved = alreadyMoved;
         while (!c.m.isTerminal()) {
-            Optional<OperationKind> pending = OperationKind.of(c.m.state()).stream()
+            Optional<OperationKind> pending = StateMachine.plan(c.m).stream()
                     .filter(k -> !c.m.finished(k)).findFirst();
             if (pending.isEmpty()) {
                 if (moved) {
                     return c.m;
                 }
-                queue(c, new Advanced());
+                // entering cutover fixes its order: route first when the proxy holds requests
+                queue(c, c.m.state().next() == MigrationState.CUTOVER
+                        ? new Advanced(Map.of(StateMachine.FACT_CUTOVER_ORDER,
+                                router.holdsRequestsUntilUpstreamAnswers() ? StateMachine.ROUTE_FIRST : StateMachine.ROUTE_LAST))
+                        : new Advanced());
                 moved = true;
                 log.info("migration {}: {}", c.m.id(), c.m.state());
                 continue;
@@ -484,11 +488,12 @@ public final class Orchestrator implements AutoCloseable {
 
     private Migration checkDeadline(Cursor c) {
         String stopped = c.m.facts().get(StateMachine.FACT_STOP_STARTED);
-        if (c.m.state() == MigrationState.CUTOVER && stopped != null && !c.m.finished(OperationKind.SWITCH_ROUTE)
+        boolean serving = c.m.finished(OperationKind.SWITCH_ROUTE) && c.m.finished(OperationKind.START_TARGET);
+        if (c.m.state() == MigrationState.CUTOVER && stopped != null && !serving
                 && Duration.between(Instant.parse(stopped), clock.instant()).compareTo(settings.cutoverTimeout()) > 0) {
             // the app is down while this waits: roll back rather than wait out the step timeout
-            return failWithCompensation(c, "cutover did not reach the route switch within the cutover timeout of "
-                    + settings.cutoverTimeout() + " after the source stopped; rolled back"
+            return failWithCompensation(c, "cutover did not bring the target up behind the route within the cutover"
+                    + " timeout of " + settings.cutoverTimeout() + " after the source stopped; rolled back"
                     + c.m.detail().map(d -> " (" + d + ")").orElse(""));
         }
         Span span = c.m.steps().get(c.m.state());

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,6 +27,10 @@ import java.util.Optional;
 public final class StateMachine {
     /** The fact under which the ROUTE switch's downtime start is kept. */
     static final String FACT_STOP_STARTED = "cutover.stopStartedAt";
+    /** The fact that says in which order cutover runs: {@link #ROUTE_FIRST} or {@link #ROUTE_LAST}. */
+    public static final String FACT_CUTOVER_ORDER = "cutover.order";
+    public static final String ROUTE_FIRST = "route-first";
+    public static final String ROUTE_LAST = "route-last";
     /** The fact under which the moment a migration was told to fail is kept. */
     static final String FACT_FAILING_SINCE = "failing.since";
 
@@ -89,7 +94,7 @@ public final class StateMachine {
 
     private static Either<Rejection, Migration> advance(Migration m, Advanced a, Instant now) {
         MigrationState to = m.state().next();
-        for (OperationKind k : OperationKind.of(m.state())) {
+        for (OperationKind k : plan(m)) {
             if (!m.finished(k)) {
                 return Either.left(new Rejection(m.id(), m.state(), to,
                         "operation " + k.wireName() + " of " + m.state() + " has not finished"));
@@ -120,7 +125,7 @@ public final class StateMachine {
             return Either.left(new Rejection(m.id(), m.state(), m.state(),
                     "operation " + kind.wireName() + " was already started in epoch " + m.epoch()));
         }
-        for (OperationKind before : OperationKind.of(m.state())) {
+        for (OperationKind before : plan(m)) {
             if (before == kind) {
                 break;
             }
@@ -161,12 +166,28 @@ public final class StateMachine {
         Map<String, String> facts = new HashMap<>(m.facts());
         facts.putAll(f.facts());
         Optional<Duration> downtime = m.downtime();
-        if (kind == OperationKind.SWITCH_ROUTE && facts.containsKey(FACT_STOP_STARTED)) {
+        // the app is down from the source's stop until the target is healthy and the route points
+        // at it, whichever of the two comes last (the order depends on the proxy)
+        boolean routeDone = kind == OperationKind.SWITCH_ROUTE || m.finished(OperationKind.SWITCH_ROUTE);
+        boolean targetDone = kind == OperationKind.START_TARGET || m.finished(OperationKind.START_TARGET);
+        if ((kind == OperationKind.SWITCH_ROUTE || kind == OperationKind.START_TARGET) && routeDone && targetDone
+                && facts.containsKey(FACT_STOP_STARTED)) {
             downtime = Optional.of(Duration.between(Instant.parse(facts.get(FACT_STOP_STARTED)), now));
         }
         Optional<ArchiveInfo> archive = f.archive().isPresent() ? f.archive() : m.archive();
         return Either.right(next(m, now, m.state(), m.epoch(), m.steps(), ops, m.progress(), archive, facts,
                 m.failure(), downtime, m.detail()));
+    }
+
+    /**
+     * The operations of the migration's current state, in the order they must run. Cutover's order
+     * is fixed when cutover begins (the fact {@link #FACT_CUTOVER_ORDER}).
+     */
+    public static List<OperationKind> plan(Migration m) {
+        if (m.state() == MigrationState.CUTOVER && ROUTE_FIRST.equals(m.facts().get(FACT_CUTOVER_ORDER))) {
+            return OperationKind.CUTOVER_ROUTE_FIRST;
+        }
+        return OperationKind.of(m.state());
     }
 
     private static Either<Rejection, Migration> fail(Migration m, Failed f, Instant now) {

@@ -86,7 +86,7 @@ class OrchestratorProperties {
         final MutableClock clock = MutableClock.at("2026-05-01T00:00:00Z");
         final FakeFleet fleet;
         final InMemoryMigrationStore store = new InMemoryMigrationStore();
-        final NoopProxyRouter router = new NoopProxyRouter();
+        final dev.fleet.migration.core.spi.ProxyRouter router;
         final AtomicInteger ids = new AtomicInteger();
         final List<MigrationId> migrations = new ArrayList<>();
         /** Per migration, both nodes' view of its app just before it started. */
@@ -96,7 +96,30 @@ class OrchestratorProperties {
         Orchestrator primary;
         Orchestrator replica;
 
-        World(long seed, Duration maxDuration) {
+        World(long seed, Duration maxDuration, boolean routeFirst) {
+            NoopProxyRouter noop = new NoopProxyRouter();
+            router = !routeFirst ? noop : new dev.fleet.migration.core.spi.ProxyRouter() {
+                @Override
+                public java.util.Optional<dev.fleet.migration.core.spi.Upstream> current(AppRef app) {
+                    return noop.current(app);
+                }
+
+                @Override
+                public void switchTo(AppRef app, java.util.Optional<dev.fleet.migration.core.spi.Upstream> expected,
+                                     dev.fleet.migration.core.spi.Upstream next) {
+                    noop.switchTo(app, expected, next);
+                }
+
+                @Override
+                public void remove(AppRef app) {
+                    noop.remove(app);
+                }
+
+                @Override
+                public boolean holdsRequestsUntilUpstreamAnswers() {
+                    return true;
+                }
+            };
             fleet = new FakeFleet(clock, seed).durations(maxDuration);
             for (String n : NODES) {
                 fleet.node(n);
@@ -246,8 +269,9 @@ class OrchestratorProperties {
     }
 
     @Property(tries = 1000)
-    void randomInterleavingsKeepEveryInvariant(@ForAll("scripts") List<Action> script, @ForAll long seed) {
-        World w = new World(seed, Duration.ofSeconds(5));
+    void randomInterleavingsKeepEveryInvariant(@ForAll("scripts") List<Action> script, @ForAll long seed,
+                                               @ForAll boolean routeFirst) {
+        World w = new World(seed, Duration.ofSeconds(5), routeFirst);
         for (Action a : script) {
             w.run(a);
             w.checkInvariants();
@@ -268,8 +292,9 @@ class OrchestratorProperties {
     }
 
     @Property(tries = 1000)
-    void concurrentTicksFromTwoControlPlanesKeepEveryInvariant(@ForAll long seed) throws Exception {
-        World w = new World(seed, Duration.ZERO);
+    void concurrentTicksFromTwoControlPlanesKeepEveryInvariant(@ForAll long seed, @ForAll boolean routeFirst)
+            throws Exception {
+        World w = new World(seed, Duration.ZERO, routeFirst);
         for (int i = 0; i < APPS.size(); i++) {
             w.create(new Create(i, (i + 1) % NODES.size()));
         }

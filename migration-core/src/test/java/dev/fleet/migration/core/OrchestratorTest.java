@@ -297,6 +297,12 @@ class OrchestratorTest {
         /** A router whose admin endpoint can be taken down. */
         final class FlakyRouter implements dev.fleet.migration.core.spi.ProxyRouter {
             volatile boolean down;
+            volatile boolean holds;
+
+            @Override
+            public boolean holdsRequestsUntilUpstreamAnswers() {
+                return holds;
+            }
 
             @Override
             public Optional<Upstream> current(AppRef app) {
@@ -346,7 +352,7 @@ class OrchestratorTest {
             clock.advance(Duration.ofMinutes(3));
             m = orchestrator.advance(m.id());
             assertThat(m.failing()).hasValueSatisfying(r -> assertThat(r)
-                    .startsWith("cutover did not reach the route switch within the cutover timeout of PT2M"));
+                    .startsWith("cutover did not bring the target up behind the route within the cutover timeout of PT2M"));
             assertThat(fleet.runningOn(m.app())).as("the source serves again at once").containsExactly("a");
             assertThat(m.state()).as("still pointing the route back").isEqualTo(CUTOVER);
             flaky.down = false;
@@ -354,6 +360,53 @@ class OrchestratorTest {
             assertThat(m.state()).isEqualTo(FAILED);
             assertThat(m.failure().get().compensation().outcome()).isEqualTo(Compensation.Outcome.COMPLETE);
             assertThat(router.current(m.app())).contains(new Upstream("127.0.0.1", 8080));
+            assertThat(fleet.snapshotOf("a")).isEqualTo(beforeA);
+            assertThat(fleet.snapshotOf("b")).isEqualTo(beforeB);
+        }
+
+        @Test
+        @DisplayName("behind a proxy that holds requests, the route switches first, then the source stops and the target starts")
+        void routeFirstBehindAHoldingProxy() {
+            FlakyRouter holding = new FlakyRouter();
+            holding.holds = true;
+            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
+                    .node(fleet.node("b"), "127.0.0.2").router(holding).clock(clock)
+                    .ids(MigrationIds.sequential("t"))
+                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)).build();
+            fleet.durations(Duration.ofSeconds(4));
+            Migration m = runToEnd(webFromAToB());
+            assertThat(m.state()).isEqualTo(DONE);
+            assertThat(m.facts()).containsEntry(StateMachine.FACT_CUTOVER_ORDER, StateMachine.ROUTE_FIRST);
+            Span route = m.operations().get(OperationKind.SWITCH_ROUTE);
+            Span stop = m.operations().get(OperationKind.STOP_SOURCE);
+            Span start = m.operations().get(OperationKind.START_TARGET);
+            assertThat(route.end().get()).isBeforeOrEqualTo(stop.start());
+            assertThat(m.downtime()).contains(Duration.between(stop.start(), start.end().get()));
+            assertThat(router.current(m.app())).contains(new Upstream("127.0.0.2", 8080));
+            assertThat(fleet.runningOn(m.app())).containsExactly("b");
+        }
+
+        @Test
+        @DisplayName("behind a proxy that holds requests, an unhealthy target rolls back and the route points at the source again")
+        void routeFirstRollsBack() {
+            FlakyRouter holding = new FlakyRouter();
+            holding.holds = true;
+            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
+                    .node(fleet.node("b"), "127.0.0.2").router(holding).clock(clock)
+                    .ids(MigrationIds.sequential("t"))
+                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)).build();
+            Migration m = webFromAToB();
+            String beforeA = fleet.snapshotOf("a");
+            String beforeB = fleet.snapshotOf("b");
+            while (!m.finished(OperationKind.STOP_SOURCE)) {
+                m = tick(m, 1);
+            }
+            assertThat(router.current(m.app())).contains(new Upstream("127.0.0.2", 8080));
+            fleet.failureRate(1.0);
+            m = runToEnd(m);
+            assertThat(m.state()).isEqualTo(FAILED);
+            assertThat(router.current(m.app())).contains(new Upstream("127.0.0.1", 8080));
+            assertThat(fleet.runningOn(m.app())).containsExactly("a");
             assertThat(fleet.snapshotOf("a")).isEqualTo(beforeA);
             assertThat(fleet.snapshotOf("b")).isEqualTo(beforeB);
         }

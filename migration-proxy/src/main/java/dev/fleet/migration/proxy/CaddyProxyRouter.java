@@ -145,6 +145,15 @@ public final class CaddyProxyRouter implements ProxyRouter {
                 + " attempts to switch the route of '" + app + "' to " + next + "; try again");
     }
 
+    /**
+     * True while {@code try_duration} is positive: requests for an upstream that is not up yet
+     * wait for it, so the orchestrator switches this route before it stops the source.
+     */
+    @Override
+    public boolean holdsRequestsUntilUpstreamAnswers() {
+        return !tryDuration.isZero();
+    }
+
     @Override
     public void remove(AppRef app) {
         Response r = send("DELETE", "/id/" + routeId(app), null, null);

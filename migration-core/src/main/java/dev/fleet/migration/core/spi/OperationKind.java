@@ -53,10 +53,17 @@ public enum OperationKind {
         return actor != Actor.ROUTER;
     }
 
-    /** The operations of one state, in the order they run. */
+    /** The operations of one state, in the order they run (cutover with the route switched last). */
     public static List<OperationKind> of(MigrationState state) {
         return Arrays.stream(values()).filter(k -> k.state == state).toList();
     }
+
+    /**
+     * Cutover with the route switched first, for a proxy that holds requests until an upstream
+     * answers: the switch, then the source's stop, the target's start, the source's retirement.
+     */
+    public static final List<OperationKind> CUTOVER_ROUTE_FIRST =
+            List.of(SWITCH_ROUTE, STOP_SOURCE, START_TARGET, RETIRE_SOURCE);
 
     public String wireName() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

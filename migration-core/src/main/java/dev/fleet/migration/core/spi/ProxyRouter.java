@@ -31,4 +31,16 @@ public interface ProxyRouter {
 
     /** Removes the app's route; idempotent. Used by tests and by operators retiring an app. */
     void remove(AppRef app);
+
+    /**
+     * True when this proxy holds a request for an upstream that does not answer yet (for a
+     * bounded time) instead of failing it, as Caddy does with {@code try_duration}. Then the
+     * cutover switches the route <em>first</em>, while the source still serves, and requests that
+     * arrive during the restart wait for the target; a switch made later, while requests are
+     * waiting on the stopped source, would fail them. When false (nginx, no proxy), the route is
+     * switched last, once the target passed its health gate. Read once when cutover begins.
+     */
+    default boolean holdsRequestsUntilUpstreamAnswers() {
+        return false;
+    }
 }
