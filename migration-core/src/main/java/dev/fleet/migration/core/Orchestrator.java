@@ -78,6 +78,8 @@ public final class Orchestrator implements AutoCloseable {
     public static final String FACT_ROUTE = "route";
 
     private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+    /** How often a tick polls a node while the app is down in cutover, instead of waiting for the next tick. */
+    private static final Duration DOWN_POLL = Duration.ofMillis(20);
     private static final int MAX_REASON = 1000;
 
     private final MigrationStore store;
@@ -85,6 +87,7 @@ public final class Orchestrator implements AutoCloseable {
     private final Map<NodeId, String> upstreamHosts;
     private final ProxyRouter router;
     private final Clock clock;
+    private final Sleeper sleeper;
     private final Supplier<MigrationId> ids;
     private final OrchestratorSettings settings;
     private final List<MigrationListener> listeners;
@@ -102,6 +105,7 @@ public final class Orchestrator implements AutoCloseable {
         this.upstreamHosts = Map.copyOf(b.upstreamHosts);
         this.router = Objects.requireNonNull(b.router, "router");
         this.clock = Objects.requireNonNull(b.clock, "clock");
+        this.sleeper = Objects.requireNonNull(b.sleeper, "sleeper");
         this.ids = Objects.requireNonNull(b.ids, "ids");
         this.settings = Objects.requireNonNull(b.settings, "settings");
         this.listeners = List.copyOf(b.listeners);
@@ -408,7 +412,13 @@ public final class Orchestrator implements AutoCloseable {
                     if (!status.progress().equals(c.m.progress())) {
                         save(c, new ProgressReported(status.progress()));
                     }
-                    return checkDeadline(c);
+                    checkDeadline(c);
+                    if (c.m.isTerminal() || c.m.failing().isPresent() || !appIsDown(c.m)) {
+                        return c.m;
+                    }
+                    // every moment here is downtime: poll again now rather than at the next tick
+                    flush(c);
+                    pause();
                 }
                 case FAILED -> {
                     return failWithCompensation(c, describe(kind, c.m) + " failed: " + status.error().orElse("?"));
@@ -416,13 +426,28 @@ public final class Orchestrator implements AutoCloseable {
                 case SUCCEEDED -> {
                     verify(c.m, kind, status);
                     queue(c, new OperationFinished(kind, status.archive(), status.facts()));
-                    if (moved) {
+                    if (moved && !appIsDown(c.m)) {
                         return c.m; // the new state's first operation is done; the next tick goes on
                     }
                 }
             }
         }
         return c.m;
+    }
+
+    /** True in cutover from the source's stop until the target is healthy and the route points at it. */
+    private static boolean appIsDown(Migration m) {
+        return m.state() == MigrationState.CUTOVER && m.started(OperationKind.STOP_SOURCE)
+                && !(m.finished(OperationKind.START_TARGET) && m.finished(OperationKind.SWITCH_ROUTE));
+    }
+
+    private void pause() {
+        try {
+            sleeper.sleep(DOWN_POLL);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted while polling a cutover");
+        }
     }
 
     private OperationStatus runOrPoll(Cursor c, OperationKind kind) {
@@ -729,6 +754,7 @@ public final class Orchestrator implements AutoCloseable {
         private final Map<NodeId, String> upstreamHosts = new LinkedHashMap<>();
         private ProxyRouter router = new dev.fleet.migration.core.spi.NoopProxyRouter();
         private Clock clock = Clock.systemUTC();
+        private Sleeper sleeper = Sleeper.REAL;
         private Supplier<MigrationId> ids = MigrationIds.random();
         private OrchestratorSettings settings = OrchestratorSettings.DEFAULTS;
         private final List<MigrationListener> listeners = new ArrayList<>();
@@ -760,6 +786,12 @@ public final class Orchestrator implements AutoCloseable {
 
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /** How to wait between polls while an app is down in cutover; tests pass one that moves their clock. */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = sleeper;
             return this;
         }
 

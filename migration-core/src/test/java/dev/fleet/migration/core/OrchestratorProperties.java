@@ -132,6 +132,7 @@ class OrchestratorProperties {
 
         Orchestrator orchestrator() {
             Orchestrator.Builder b = Orchestrator.builder().store(store).router(router).clock(clock)
+                    .sleeper(clock::advance)
                     .ids(() -> MigrationId.of("m-p-" + ids.incrementAndGet()))
                     .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)
                             .withMaxActivePerNode(2).withStepTimeout(Duration.ofMinutes(2)));

@@ -56,6 +56,8 @@ public final class FakeFleet {
     private Duration maxDuration = Duration.ZERO;
     private double failureRate;
     private double unavailableRate;
+    private final java.util.Set<dev.fleet.migration.core.spi.OperationKind> failing =
+            java.util.EnumSet.noneOf(dev.fleet.migration.core.spi.OperationKind.class);
 
     public FakeFleet(Clock clock, long seed) {
         this.clock = clock;
@@ -71,6 +73,12 @@ public final class FakeFleet {
     /** The chance that an operation ends FAILED (decided when it starts). */
     public synchronized FakeFleet failureRate(double rate) {
         this.failureRate = rate;
+        return this;
+    }
+
+    /** Every operation of this kind started from now on ends FAILED (a health gate that never passes...). */
+    public synchronized FakeFleet failAlways(dev.fleet.migration.core.spi.OperationKind kind) {
+        failing.add(kind);
         return this;
     }
 
@@ -494,7 +502,8 @@ public final class FakeFleet {
                     if (op == null) {
                         Duration d = maxDuration.isZero() ? Duration.ZERO
                                 : Duration.ofMillis((long) (random.nextDouble() * maxDuration.toMillis()));
-                        op = new Op(request, clock.instant().plus(d), random.nextDouble() < failureRate);
+                        op = new Op(request, clock.instant().plus(d),
+                                random.nextDouble() < failureRate || failing.contains(key.kind()));
                         journal.put(jk, op);
                         running.add(op);
                         workStarts.merge(jk, 1, Integer::sum);
