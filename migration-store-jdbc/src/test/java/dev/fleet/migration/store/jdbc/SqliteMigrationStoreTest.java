@@ -454,4 +454,34 @@ class SqliteMigrationStoreTest {
             assertThat(active.get(0).id().value()).isEqualTo("m-00001");
         }
     }
+
+    @Nested
+    @DisplayName("checkpoints")
+    class Checkpoints {
+        @Test
+        @DisplayName("the WAL stays bounded: checkpoints run on the store's own thread, not inside saves")
+        void walStaysBounded() throws Exception {
+            Path file = file();
+            SqliteMigrationStore store = track(SqliteMigrationStore.builder(file)
+                    .synchronous(SqliteMigrationStore.Synchronous.NORMAL)
+                    .checkpointInterval(java.time.Duration.ofMillis(20))
+                    .open());
+            Path wal = file.resolveSibling(file.getFileName() + "-wal");
+            long largest = 0;
+            for (int i = 0; i < 3_000; i++) {
+                Migration m = pending(String.format("m-w%05d", i), "wal-" + i);
+                store.insert(m);
+                save(store, m, new MigrationEvent.Failed("test", Compensation.NOT_NEEDED));
+                if (i % 100 == 0) {
+                    largest = Math.max(largest, java.nio.file.Files.size(wal));
+                    Thread.sleep(25); // let the checkpoint thread run, as real ticks would
+                }
+            }
+            // 6,000 commits of several pages each would leave a WAL of tens of MiB without checkpoints
+            assertThat(largest).as("largest WAL seen, bytes").isLessThan(8L * 1024 * 1024);
+            store.close();
+            assertThat(java.nio.file.Files.exists(wal) ? java.nio.file.Files.size(wal) : 0L)
+                    .as("closing truncates the WAL").isZero();
+        }
+    }
 }
