@@ -1,0 +1,261 @@
+package dev.fleet.migration.http;
+
+import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.NodeId;
+import dev.fleet.migration.core.Orchestrator;
+import dev.fleet.migration.core.OrchestratorSettings;
+import dev.fleet.migration.core.spi.MigrationStore;
+import dev.fleet.migration.core.spi.NodeAgent;
+import dev.fleet.migration.core.spi.NoopProxyRouter;
+import dev.fleet.migration.core.spi.ProxyRouter;
+import dev.fleet.migration.http.agent.HttpNodeAgent;
+import dev.fleet.migration.http.api.ControlPlaneApi;
+import dev.fleet.migration.http.api.HttpServers;
+import dev.fleet.migration.http.api.Routes;
+import dev.fleet.migration.http.config.FleetConfig;
+import dev.fleet.migration.http.metrics.MigrationMetrics;
+import dev.fleet.migration.http.security.BearerAuth;
+import dev.fleet.migration.http.security.TlsSettings;
+import dev.fleet.migration.store.jdbc.SqliteMigrationStore;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spark.Service;
+
+/**
+ * The composition root of a control plane: the store, one {@link NodeAgent} per node (the
+ * {@link HttpNodeAgent} of its agent, or any agent a test or an embedding passes), the proxy
+ * router, the {@link Orchestrator} with its scheduler, the metrics, and the HTTP server with the
+ * API and the Control Panel. Everything is wired explicitly here.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+    private final Orchestrator orchestrator;
+    private final MigrationStore store;
+    private final Service http;
+    private final ControlPlaneApi api;
+    private final MigrationMetrics metrics;
+    private final String host;
+    private final boolean secure;
+    private final List<AutoCloseable> owned;
+    private Routes routes;
+
+    private ControlPlane(Builder b) {
+        if (b.requiredProxyKind != null && b.router instanceof NoopProxyRouter) {
+            throw new IllegalStateException("the config sets proxy.kind: " + b.requiredProxyKind + ", but no "
+                    + b.requiredProxyKind + " router is wired into this control plane; pass one with"
+                    + " ControlPlane.Builder.router(...) or set proxy.kind: none");
+        }
+        this.store = Objects.requireNonNull(b.store, "store (or a config naming one)");
+        this.metrics = new MigrationMetrics(store.list());
+        Orchestrator.Builder ob = Orchestrator.builder().store(store).router(b.router).clock(b.clock)
+                .settings(b.settings).listener(metrics);
+        if (b.ids != null) {
+            ob.ids(b.ids);
+        }
+        b.nodes.forEach((id, n) -> ob.node(n.agent(), n.upstreamHost()));
+        this.orchestrator = ob.build();
+        Map<NodeId, String> urls = new LinkedHashMap<>();
+        b.nodes.forEach((id, n) -> n.agentUrl().ifPresent(u -> urls.put(id, u)));
+        Map<String, String> others = b.agentToken == null ? Map.of() : Map.of("control plane's agent", b.agentToken);
+        this.api = new ControlPlaneApi(orchestrator, new BearerAuth("operator", b.operatorToken, others), urls,
+                metrics::scrape);
+        this.host = b.host;
+        this.secure = b.tls.isPresent();
+        this.http = HttpServers.create(b.host, b.port, b.tls, b.maxThreads);
+        this.owned = new ArrayList<>(b.owned);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder filled from a config file: the SQLite (or other) store, one
+     * {@link HttpNodeAgent} per node, the tokens, the listen address and the scheduler.
+     * Anything may still be overridden (a proxy router, for instance) before {@link Builder#start()}.
+     */
+    public static Builder fromConfig(FleetConfig config) {
+        Builder b = builder().listen(config.controlPlane().host(), config.controlPlane().port())
+                .operatorToken(config.tokens().operator()).agentToken(config.tokens().agent())
+                .settings(config.orchestratorSettings());
+        config.controlPlane().tls().ifPresent(b::tls);
+        // a proxy router module plugs in through router(...); until then only "none" runs unattended
+        b.requiredProxyKind = config.proxy().kind().equals("none") ? null : config.proxy().kind();
+        SqliteMigrationStore store = SqliteMigrationStore.open(config.store().path());
+        b.store(store);
+        b.owned.add(store);
+        for (FleetConfig.Node n : config.nodes()) {
+            HttpNodeAgent agent = HttpNodeAgent.builder(n.id(), URI.create(n.agentUrl()))
+                    .token(config.tokens().agent()).tls(config.agentClientTls().orElse(null)).build();
+            b.node(agent, n.upstreamHost(), n.agentUrl());
+        }
+        return b;
+    }
+
+    /** Starts the HTTP server and the scheduler. */
+    public ControlPlane start() {
+        routes = api.register(http);
+        HttpServers.start(http, "control plane");
+        orchestrator.start();
+        log.info("control plane listening on {} with nodes {}", url(), orchestrator.nodes());
+        return this;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public String url() {
+        return (secure ? "https://" : "http://") + host + ":" + port();
+    }
+
+    public Orchestrator orchestrator() {
+        return orchestrator;
+    }
+
+    public MigrationStore store() {
+        return store;
+    }
+
+    public MigrationMetrics metrics() {
+        return metrics;
+    }
+
+    /** The API routes as registered, {@code "GET /api/migrations/{id}"}; after {@link #start()}. */
+    public List<String> routes() {
+        return routes.registered();
+    }
+
+    @Override
+    public void close() {
+        orchestrator.close();
+        http.stop();
+        http.awaitStop();
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", c, e.toString());
+            }
+        }
+    }
+
+    private record NodeEntry(NodeAgent agent, String upstreamHost, Optional<String> agentUrl) {}
+
+    /** Builds a {@link ControlPlane}. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String operatorToken;
+        private String agentToken;
+        private MigrationStore store;
+        private final Map<NodeId, NodeEntry> nodes = new LinkedHashMap<>();
+        private ProxyRouter router = new NoopProxyRouter();
+        private Clock clock = Clock.systemUTC();
+        private Supplier<MigrationId> ids;
+        private OrchestratorSettings settings = OrchestratorSettings.DEFAULTS;
+        private Optional<TlsSettings> tls = Optional.empty();
+        private int maxThreads = 64;
+        private final List<AutoCloseable> owned = new ArrayList<>();
+        private String requiredProxyKind;
+
+        private Builder() {}
+
+        /** Where to listen; port 0 picks a free one. */
+        public Builder listen(String host, int port) {
+            this.host = host;
+            this.port = port;
+            return this;
+        }
+
+        /** The operators' token: the only one the control-plane API accepts. */
+        public Builder operatorToken(String token) {
+            this.operatorToken = token;
+            return this;
+        }
+
+        /** The control plane's token for its agents; refused on the control-plane API with 403. */
+        public Builder agentToken(String token) {
+            this.agentToken = token;
+            return this;
+        }
+
+        public Builder store(MigrationStore store) {
+            this.store = store;
+            return this;
+        }
+
+        /** Adds a node served by any agent (in-process, or an {@link HttpNodeAgent}). */
+        public Builder node(NodeAgent agent, String upstreamHost) {
+            return node(agent, upstreamHost, null);
+        }
+
+        public Builder node(NodeAgent agent, String upstreamHost, String agentUrl) {
+            if (nodes.putIfAbsent(agent.node(), new NodeEntry(agent, upstreamHost, Optional.ofNullable(agentUrl)))
+                    != null) {
+                throw new IllegalArgumentException("node " + agent.node() + " was added twice");
+            }
+            return this;
+        }
+
+        public Builder router(ProxyRouter router) {
+            this.router = Objects.requireNonNull(router, "router");
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder ids(Supplier<MigrationId> ids) {
+            this.ids = ids;
+            return this;
+        }
+
+        public Builder settings(OrchestratorSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder tls(TlsSettings tls) {
+            this.tls = Optional.ofNullable(tls);
+            return this;
+        }
+
+        public Builder maxThreads(int maxThreads) {
+            this.maxThreads = maxThreads;
+            return this;
+        }
+
+        public ControlPlane build() {
+            try {
+                return new ControlPlane(this);
+            } catch (RuntimeException e) {
+                for (AutoCloseable c : owned) {
+                    try {
+                        c.close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
+        }
+
+        /** Builds and starts. */
+        public ControlPlane start() {
+            return build().start();
+        }
+    }
+}
