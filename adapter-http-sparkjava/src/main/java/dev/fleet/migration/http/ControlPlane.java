@@ -89,8 +89,7 @@ public final class ControlPlane implements AutoCloseable {
                 .operatorToken(config.tokens().operator()).agentToken(config.tokens().agent())
                 .settings(config.orchestratorSettings());
         config.controlPlane().tls().ifPresent(b::tls);
-        // a proxy router module plugs in through router(...); until then only "none" runs unattended
-        b.requiredProxyKind = config.proxy().kind().equals("none") ? null : config.proxy().kind();
+        b.router(Wiring.router(config));
         SqliteMigrationStore store = SqliteMigrationStore.open(config.store().path());
         b.store(store);
         b.owned.add(store);

@@ -132,18 +132,23 @@ class ControlPlaneOverHttpTest {
     }
 
     @Test
-    @DisplayName("a configured proxy without a wired router is refused instead of silently not routing")
-    void configuredProxyNeedsARouter() throws Exception {
+    @DisplayName("the proxy the config names is wired: Caddy's router (holding requests), nginx's needing its keys")
+    void configuredProxyIsWired() throws Exception {
         Path caddy = dir.resolve("caddy.yaml");
         Files.writeString(caddy, Files.readString(config).replace("cp.db", "cp-caddy.db")
-                + "proxy: {kind: caddy, adminUrl: \"http://127.0.0.1:2019\"}\n");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ControlPlane.fromConfig(FleetConfig.load(caddy)).build())
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("proxy.kind: caddy, but no caddy router is wired");
-        try (ControlPlane cp = ControlPlane.fromConfig(FleetConfig.load(caddy))
-                .router(new RecordingRouter()).start()) {
+                + "proxy: {kind: caddy, adminUrl: \"http://127.0.0.1:2019\", server: fleet, domain: example.test}\n");
+        dev.fleet.migration.core.spi.ProxyRouter router = Wiring.router(FleetConfig.load(caddy));
+        assertThat(router).isInstanceOf(dev.fleet.migration.proxy.CaddyProxyRouter.class);
+        assertThat(router.holdsRequestsUntilUpstreamAnswers()).isTrue();
+        try (ControlPlane cp = ControlPlane.fromConfig(FleetConfig.load(caddy)).start()) {
             assertThat(cp.orchestrator().nodes()).hasSize(2);
         }
+        Path nginx = dir.resolve("nginx.yaml");
+        Files.writeString(nginx, Files.readString(config).replace("cp.db", "cp-nginx.db")
+                + "proxy: {kind: nginx}\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FleetConfig.load(nginx))
+                .hasMessageContaining("proxy.binary")
+                .hasMessageContaining("is required when proxy.kind is nginx");
     }
 
     @Test

@@ -63,7 +63,8 @@ public final class FleetCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        FleetCli cli = new FleetCli(System.getenv(), NodeAgentFactory.NONE, new CountDownLatch(1));
+        FleetCli cli = new FleetCli(System.getenv(), dev.fleet.migration.http.Wiring.dockerAgents(),
+                new CountDownLatch(1));
         System.exit(cli.run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 

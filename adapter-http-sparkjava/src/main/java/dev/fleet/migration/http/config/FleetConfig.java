@@ -66,7 +66,20 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
 
     public record Scheduler(Duration interval, int maxActivePerNode, Duration stepTimeout, Duration healthDeadline) {}
 
-    public record Proxy(String kind, Optional<String> adminUrl) {}
+    /**
+     * The reverse proxy. Caddy: {@code adminUrl}, {@code server} (the server in Caddy's config
+     * that holds the routes) and {@code domain} (an app's route matches {@code <app>.<domain>}).
+     * nginx: {@code binary}, {@code prefix}, {@code conf}, {@code routesDir}, {@code listen}, {@code domain}.
+     */
+    public record Proxy(String kind, Optional<String> adminUrl, Map<String, String> options) {
+        public Proxy {
+            options = Map.copyOf(options);
+        }
+
+        public Optional<String> option(String key) {
+            return Optional.ofNullable(options.get(key));
+        }
+    }
 
     public record Pair(NodeId from, NodeId to, String kind) {}
 
@@ -82,9 +95,14 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
      * One node. The agent listens where {@code agentUrl} points unless {@code listen} says otherwise;
      * {@code tls} is the agent's own server TLS.
      */
+    /**
+     * One node. {@code sshKey} and {@code knownHosts} are what this node's agent uses to push
+     * archives to the other nodes over rsync or scp (the other nodes' {@code ssh} endpoints).
+     */
     public record Node(NodeId id, String agentUrl, String listenHost, int listenPort, Optional<String> docker,
                        Optional<String> ssh, Path archiveDir, String pool, String upstreamHost,
-                       Optional<TlsSettings> tls) {}
+                       Optional<TlsSettings> tls, Optional<Path> sshKey, Optional<Path> knownHosts,
+                       Optional<Path> dockerTlsDir, boolean checkHostPorts) {}
 
     private static final Set<String> TRANSPORTS = Set.of("rsync", "scp", "shared-dir");
     private static final Set<String> POOLS = Set.of("plain", "btrfs", "zfs");
@@ -167,10 +185,28 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                     duration(sc, "scheduler.healthDeadline", "60s", false));
 
             JsonNode px = object(root, "proxy", false);
-            keys(px, "proxy", "kind", "adminUrl");
+            keys(px, "proxy", "kind", "adminUrl", "server", "domain", "binary", "prefix", "conf", "routesDir",
+                    "listen");
             String proxyKind = oneOf(px, "proxy.kind", "none", PROXIES);
             Optional<String> adminUrl = Optional.ofNullable(string(px, "proxy.adminUrl", false, null)).map(u ->
                     url(u, "proxy.adminUrl"));
+            Map<String, String> proxyOptions = new java.util.TreeMap<>();
+            for (String k : List.of("server", "domain", "binary", "prefix", "conf", "routesDir", "listen")) {
+                String v = string(px, "proxy." + k, false, null);
+                if (v != null) {
+                    proxyOptions.put(k, v);
+                }
+            }
+            if (proxyKind.equals("caddy") && adminUrl.isEmpty()) {
+                throw error("proxy.adminUrl", "is required when proxy.kind is caddy (e.g. http://127.0.0.1:2019)");
+            }
+            if (proxyKind.equals("nginx")) {
+                for (String k : List.of("binary", "prefix", "conf", "routesDir", "listen")) {
+                    if (!proxyOptions.containsKey(k)) {
+                        throw error("proxy." + k, "is required when proxy.kind is nginx");
+                    }
+                }
+            }
 
             JsonNode tr = object(root, "transport", false);
             keys(tr, "transport", "default", "pairs");
@@ -195,7 +231,7 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                 }
             }
             return new FleetConfig(file, cps, agentTls, store, tokens, retention, scheduler,
-                    new Proxy(proxyKind, adminUrl), new Transport(defaultTransport, pairs), nodes);
+                    new Proxy(proxyKind, adminUrl, proxyOptions), new Transport(defaultTransport, pairs), nodes);
         }
 
         private List<Node> nodes(JsonNode root) {
@@ -211,7 +247,8 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                 if (!n.isObject()) {
                     throw error(at, "must be a mapping with id, agentUrl, ...");
                 }
-                keys(n, at, "id", "agentUrl", "listen", "docker", "ssh", "archiveDir", "pool", "upstreamHost", "tls");
+                keys(n, at, "id", "agentUrl", "listen", "docker", "ssh", "archiveDir", "pool", "upstreamHost", "tls",
+                        "sshKey", "knownHosts", "dockerTlsDir", "checkHostPorts");
                 String id = string(n, at + ".id", true, null);
                 NodeId nodeId = valid(at + ".id", () -> NodeId.of(id));
                 if (!seen.add(id)) {
@@ -239,7 +276,11 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                 }
                 nodes.add(new Node(nodeId, agentUrl, listen[0], Integer.parseInt(listen[1]), docker, ssh,
                         Path.of(archiveDir), oneOf(n, at + ".pool", "plain", POOLS),
-                        string(n, at + ".upstreamHost", false, "127.0.0.1"), tls(n, at + ".tls")));
+                        string(n, at + ".upstreamHost", false, "127.0.0.1"), tls(n, at + ".tls"),
+                        Optional.ofNullable(string(n, at + ".sshKey", false, null)).map(Path::of),
+                        Optional.ofNullable(string(n, at + ".knownHosts", false, null)).map(Path::of),
+                        Optional.ofNullable(string(n, at + ".dockerTlsDir", false, null)).map(Path::of),
+                        !"false".equals(string(n, at + ".checkHostPorts", false, "true"))));
             }
             return nodes;
         }
