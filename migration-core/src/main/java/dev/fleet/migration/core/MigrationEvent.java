@@ -67,6 +67,17 @@ public sealed interface MigrationEvent {
         }
     }
 
+    /**
+     * A compensation attempt that could not finish (a node or the proxy unreachable): what it did
+     * is kept, so the final record lists every action of every attempt; the next tick retries.
+     */
+    record CompensationAttempted(java.util.List<String> actions, String detail) implements MigrationEvent {
+        public CompensationAttempted {
+            actions = java.util.List.copyOf(actions);
+            Objects.requireNonNull(detail, "detail");
+        }
+    }
+
     /** Abort or node failure, after compensation ran. */
     record Failed(String reason, Compensation compensation) implements MigrationEvent {
         public Failed {

@@ -562,16 +562,19 @@ public final class Orchestrator implements AutoCloseable {
 
     private Migration finishFailure(Cursor c) {
         Undo undo = compensate(c.m);
-        Compensation compensation = undo.compensation();
         String reason = c.m.failing().orElseThrow();
         if (undo.retryable() && !failingTooLong(c.m)) {
-            // a node or the proxy could not be reached: try again on the next tick
-            String detail = "failing: " + reason + "; compensation will be retried: "
-                    + String.join("; ", compensation.actions());
-            if (!c.m.detail().equals(Optional.of(detail))) {
-                save(c, new Waiting(detail));
-            }
+            // a node or the proxy could not be reached: keep what this attempt did, try again next tick
+            save(c, new MigrationEvent.CompensationAttempted(undo.compensation().actions(), "failing: " + reason
+                    + "; compensation will be retried: " + String.join("; ", undo.compensation().actions())));
             return c.m;
+        }
+        Compensation compensation = undo.compensation();
+        String earlier = c.m.facts().get(StateMachine.FACT_COMPENSATION_LOG);
+        if (earlier != null) {
+            List<String> all = new ArrayList<>(List.of(earlier.split("\n")));
+            all.addAll(compensation.actions());
+            compensation = new Compensation(compensation.outcome(), all);
         }
         return fail(c, reason, compensation);
     }

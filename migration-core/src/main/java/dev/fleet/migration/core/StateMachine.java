@@ -31,6 +31,8 @@ public final class StateMachine {
     public static final String FACT_CUTOVER_ORDER = "cutover.order";
     public static final String ROUTE_FIRST = "route-first";
     public static final String ROUTE_LAST = "route-last";
+    /** The fact under which earlier, unfinished compensation attempts keep their actions, one a line. */
+    static final String FACT_COMPENSATION_LOG = "compensation.log";
     /** The fact under which the moment a migration was told to fail is kept. */
     static final String FACT_FAILING_SINCE = "failing.since";
 
@@ -70,6 +72,15 @@ public final class StateMachine {
             return Either.right(m.with(m.state(), m.version() + 1, m.epoch() + 1, now, m.steps(), m.operations(),
                     m.progress(), m.archive(), facts, reason, m.failure(), m.downtime(),
                     Optional.of("failing: " + reason.get())));
+        } else if (event instanceof MigrationEvent.CompensationAttempted a) {
+            Map<String, String> facts = new HashMap<>(m.facts());
+            if (!a.actions().isEmpty()) {
+                String earlier = facts.get(FACT_COMPENSATION_LOG);
+                String now2 = String.join("\n", a.actions());
+                facts.put(FACT_COMPENSATION_LOG, earlier == null ? now2 : earlier + "\n" + now2);
+            }
+            return Either.right(next(m, now, m.state(), m.epoch(), m.steps(), m.operations(), m.progress(),
+                    m.archive(), facts, m.failure(), m.downtime(), Optional.of(a.detail())));
         } else if (event instanceof Failed f) {
             return fail(m, f, now);
         }

@@ -356,10 +356,18 @@ class OrchestratorTest {
                     .startsWith("cutover did not bring the target up behind the route within the cutover timeout of PT2M"));
             assertThat(fleet.runningOn(m.app())).as("the source serves again at once").containsExactly("a");
             assertThat(m.state()).as("still pointing the route back").isEqualTo(CUTOVER);
+            m = tick(m, 2); // the proxy is still down: compensation is retried, the nodes' part is done
+            assertThat(m.state()).isEqualTo(CUTOVER);
             flaky.down = false;
             m = tick(m, 1);
             assertThat(m.state()).isEqualTo(FAILED);
             assertThat(m.failure().get().compensation().outcome()).isEqualTo(Compensation.Outcome.COMPLETE);
+            assertThat(m.failure().get().compensation().actions())
+                    .as("every attempt's actions are kept, not only the last one's")
+                    .anySatisfy(a -> assertThat(a).startsWith("target b: removed container web"))
+                    .anySatisfy(a -> assertThat(a).startsWith("source a: restored web"))
+                    .anySatisfy(a -> assertThat(a).startsWith("route: could not point back"))
+                    .last().isEqualTo("route: points at 127.0.0.1:8080");
             assertThat(router.current(m.app())).contains(new Upstream("127.0.0.1", 8080));
             assertThat(fleet.snapshotOf("a")).isEqualTo(beforeA);
             assertThat(fleet.snapshotOf("b")).isEqualTo(beforeB);
