@@ -74,6 +74,10 @@ public final class Orchestrator implements AutoCloseable {
     public static final String FACT_VERIFIED_SHA256 = "archive.sha256";
     /** Fact: "true" once the target passed its health gate. */
     public static final String FACT_HEALTHY = "target.healthy";
+    /** Fact: when the source's stop signal was sent (node clock), where the downtime begins. */
+    public static final String FACT_STOP_SIGNALLED_AT = "source.stopSignalledAt";
+    /** Fact: when the target passed its health gate (node clock). */
+    public static final String FACT_HEALTHY_AT = "target.healthyAt";
     /** Fact: where the route points after the switch, or "none" for an app without a port. */
     public static final String FACT_ROUTE = "route";
 

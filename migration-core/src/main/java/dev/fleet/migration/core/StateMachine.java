@@ -183,7 +183,15 @@ public final class StateMachine {
         boolean targetDone = kind == OperationKind.START_TARGET || m.finished(OperationKind.START_TARGET);
         if ((kind == OperationKind.SWITCH_ROUTE || kind == OperationKind.START_TARGET) && routeDone && targetDone
                 && facts.containsKey(FACT_STOP_STARTED)) {
-            downtime = Optional.of(Duration.between(Instant.parse(facts.get(FACT_STOP_STARTED)), now));
+            // from when the stop signal went out (as the source reports it; else when it was asked for)
+            // until the target is healthy (as it reports it) and the route points at it, whichever is later
+            Instant down = instant(facts, Orchestrator.FACT_STOP_SIGNALLED_AT)
+                    .orElse(Instant.parse(facts.get(FACT_STOP_STARTED)));
+            Instant healthy = instant(facts, Orchestrator.FACT_HEALTHY_AT)
+                    .orElse(kind == OperationKind.START_TARGET ? now : ops.get(OperationKind.START_TARGET).end().get());
+            Instant routed = kind == OperationKind.SWITCH_ROUTE ? now : ops.get(OperationKind.SWITCH_ROUTE).end().get();
+            Instant up = healthy.isAfter(routed) ? healthy : routed;
+            downtime = Optional.of(up.isAfter(down) ? Duration.between(down, up) : Duration.ZERO);
         }
         Optional<ArchiveInfo> archive = f.archive().isPresent() ? f.archive() : m.archive();
         return Either.right(next(m, now, m.state(), m.epoch(), m.steps(), ops, m.progress(), archive, facts,
@@ -210,6 +218,14 @@ public final class StateMachine {
             return next(m, now, to, m.epoch(), steps, m.operations(), m.progress(), m.archive(), m.facts(),
                     Optional.of(new Failure(f.reason(), m.state(), f.compensation())), m.downtime(), Optional.empty());
         });
+    }
+
+    private static Optional<Instant> instant(Map<String, String> facts, String key) {
+        try {
+            return Optional.ofNullable(facts.get(key)).map(Instant::parse);
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty(); // a node's malformed report: fall back to the control plane's clock
+        }
     }
 
     private static Instant later(Instant a, Instant b) {

@@ -289,6 +289,8 @@ final class SourceSide {
             update.putObject("RestartPolicy").put("Name", "no");
             ctx.engine.post("/containers/" + id + "/update", update);
         }
+        // the app stops answering from here: the cutover's downtime is measured from this instant
+        String signalledAt = ctx.clock.instant().toString();
         for (JsonNode c : containers) {
             ctx.engine.postIgnoringNotModified("/containers/" + c.path("Id").asText() + "/stop?t="
                     + ctx.stopTimeout.toSeconds());
@@ -335,7 +337,8 @@ final class SourceSide {
         TransferResult sent = push(op, delta, delta.getFileName().toString(), Optional.of(sha));
         return Operation.Result.facts(Map.of("delta.sha256", sent.sha256().orElse(sha),
                 "delta.entries", String.valueOf(changed),
-                "delta.deletions", String.valueOf(deletions.values().stream().mapToInt(List::size).sum())));
+                "delta.deletions", String.valueOf(deletions.values().stream().mapToInt(List::size).sum()),
+                Orchestrator.FACT_STOP_SIGNALLED_AT, signalledAt));
     }
 
     Operation.Result retire(Operation op) {

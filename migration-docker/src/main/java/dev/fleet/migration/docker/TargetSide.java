@@ -318,7 +318,8 @@ final class TargetSide {
         while (true) {
             why = unhealthy(containers);
             if (why == null) {
-                return Operation.Result.facts(Map.of(Orchestrator.FACT_HEALTHY, "true"));
+                return Operation.Result.facts(Map.of(Orchestrator.FACT_HEALTHY, "true",
+                        Orchestrator.FACT_HEALTHY_AT, ctx.clock.instant().toString()));
             }
             if (why.startsWith("!") || ctx.clock.instant().isAfter(deadline) || op.cancellation.isCancelled()) {
                 for (JsonNode c : containers) { // never leave a second, unhealthy copy running
@@ -327,7 +328,7 @@ final class TargetSide {
                 throw new NodeOperationException(ctx.node, "start-target", "the target did not become healthy within "
                         + op.request.deadline() + ": " + why.replaceFirst("^!", ""));
             }
-            Thread.sleep(200);
+            Thread.sleep(20); // every moment here is downtime: notice the target's first answer quickly
         }
     }
 
