@@ -44,69 +44,10 @@ public final class SqliteMigrationStore extends JdbcMigrationStore {
     }
 
     private final Path file;
-    private final Checkpointer checkpointer;
 
     private SqliteMigrationStore(Builder b, Path file) {
         super(file.toString(), Dialect.SQLITE, opener(b, file), b.maxConnections);
         this.file = file;
-        this.checkpointer = new Checkpointer(opener(b, file), b.checkpointInterval, file);
-    }
-
-    @Override
-    public void close() {
-        checkpointer.close();
-        super.close();
-    }
-
-    /**
-     * Moves the WAL into the database on a thread of its own. SQLite's automatic checkpoint runs
-     * inside whichever commit crosses the WAL's size limit, so one save in a thousand paid for
-     * copying the whole WAL: the tail of every tick's latency. Connections here turn it off and
-     * this thread runs a passive checkpoint (it never blocks writers) every interval instead.
-     */
-    private static final class Checkpointer implements AutoCloseable {
-        private final java.util.concurrent.ScheduledExecutorService thread;
-        private final Connection connection;
-
-        Checkpointer(ConnectionPool.Opener opener, Duration interval, Path file) {
-            try {
-                this.connection = opener.open();
-            } catch (SQLException e) {
-                throw new StoreException("cannot open the migration store at " + file + " for checkpoints: "
-                        + e.getMessage(), e);
-            }
-            this.thread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "fleet-sqlite-checkpoint");
-                t.setDaemon(true);
-                return t;
-            });
-            thread.scheduleWithFixedDelay(() -> checkpoint("PASSIVE"), interval.toMillis(), interval.toMillis(),
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
-
-        private void checkpoint(String mode) {
-            try (java.sql.Statement s = connection.createStatement()) {
-                s.execute("PRAGMA wal_checkpoint(" + mode + ")");
-            } catch (SQLException e) {
-                // busy or closed: the next run tries again, and the WAL only grows meanwhile
-            }
-        }
-
-        @Override
-        public void close() {
-            thread.shutdownNow();
-            try {
-                thread.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            checkpoint("TRUNCATE");
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
-        }
     }
 
     /** Opens (creating when missing) the store in {@code file} with the defaults. */
@@ -136,10 +77,6 @@ public final class SqliteMigrationStore extends JdbcMigrationStore {
         return () -> {
             Connection c = source.getConnection();
             try {
-                // checkpoints run on the store's own thread (see Checkpointer), never inside a save
-                try (java.sql.Statement s = c.createStatement()) {
-                    s.execute("PRAGMA wal_autocheckpoint=0");
-                }
                 if (b.onConnect != null) {
                     b.onConnect.accept(c);
                 }
@@ -157,7 +94,6 @@ public final class SqliteMigrationStore extends JdbcMigrationStore {
         private Duration busyTimeout = Duration.ofSeconds(10);
         private int maxConnections = 4;
         private Synchronous synchronous = Synchronous.FULL;
-        private Duration checkpointInterval = Duration.ofMillis(500);
         private ConnectionSetup onConnect;
 
         private Builder(Path file) {
@@ -185,15 +121,6 @@ public final class SqliteMigrationStore extends JdbcMigrationStore {
         /** Durability of a commit. Default {@link Synchronous#FULL}. */
         public Builder synchronous(Synchronous synchronous) {
             this.synchronous = Objects.requireNonNull(synchronous, "synchronous");
-            return this;
-        }
-
-        /** How often the WAL is checkpointed, off the saving threads. Default 500 ms. */
-        public Builder checkpointInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("checkpointInterval must be positive, but was " + interval);
-            }
-            this.checkpointInterval = interval;
             return this;
         }
 

@@ -459,12 +459,11 @@ class SqliteMigrationStoreTest {
     @DisplayName("checkpoints")
     class Checkpoints {
         @Test
-        @DisplayName("the WAL stays bounded: checkpoints run on the store's own thread, not inside saves")
+        @DisplayName("the WAL stays bounded under a sustained stream of saves, and closing truncates it")
         void walStaysBounded() throws Exception {
             Path file = file();
             SqliteMigrationStore store = track(SqliteMigrationStore.builder(file)
                     .synchronous(SqliteMigrationStore.Synchronous.NORMAL)
-                    .checkpointInterval(java.time.Duration.ofMillis(20))
                     .open());
             Path wal = file.resolveSibling(file.getFileName() + "-wal");
             long largest = 0;
@@ -474,7 +473,6 @@ class SqliteMigrationStoreTest {
                 save(store, m, new MigrationEvent.Failed("test", Compensation.NOT_NEEDED));
                 if (i % 100 == 0) {
                     largest = Math.max(largest, java.nio.file.Files.size(wal));
-                    Thread.sleep(25); // let the checkpoint thread run, as real ticks would
                 }
             }
             // 6,000 commits of several pages each would leave a WAL of tens of MiB without checkpoints
