@@ -96,7 +96,8 @@ stop_daemon() {
   fi
   # leftover mounts (overlay layers, shm) under this node's roots, deepest first
   if command -v findmnt >/dev/null; then
-    findmnt -rn -o TARGET | grep -F "$dir/" | sort -r | while read -r m; do
+    # no leftover mount is the usual case: grep then exits 1, which must not end the script
+    { findmnt -rn -o TARGET | grep -F "$dir/" || true; } | sort -r | while read -r m; do
       umount -l "$m" 2>/dev/null || true
     done
   fi
