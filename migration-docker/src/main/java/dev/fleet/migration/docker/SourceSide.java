@@ -305,6 +305,7 @@ final class SourceSide {
         List<Manifest.VolumeSpec> specs = new ArrayList<>();
         Path delta = ctx.delta(m);
         long changed;
+        String sha;
         try (ArchiveWriter writer = new ArchiveWriter(delta.resolveSibling(delta.getFileName() + ".parts"))) {
             long[] count = {0};
             for (var e : fence.paths().entrySet()) {
@@ -331,9 +332,8 @@ final class SourceSide {
             changed = count[0];
             Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_DELTA, m.value(),
                     op.request.app().id(), List.of(), specs, List.of(), deletions);
-            writer.finish(manifest, delta, n -> {});
+            sha = writer.finish(manifest, delta, n -> {}).sha256(); // hashed as written, never read back
         }
-        String sha = dev.fleet.migration.docker.archive.Digests.ofFile(delta);
         TransferResult sent = push(op, delta, delta.getFileName().toString(), Optional.of(sha));
         return Operation.Result.facts(Map.of("delta.sha256", sent.sha256().orElse(sha),
                 "delta.entries", String.valueOf(changed),

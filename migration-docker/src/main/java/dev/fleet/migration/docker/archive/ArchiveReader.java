@@ -1,12 +1,12 @@
 package dev.fleet.migration.docker.archive;
 
 import dev.fleet.migration.core.Names;
-import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,9 +20,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Reads an archive in one streaming pass, verifying as it goes: {@code manifest.json} must come
- * first; then exactly the entries it lists, in its order, each with the size and sha256 it
- * states; nothing after them; and, when given, the whole file's sha256. Any mismatch, unknown
- * entry, truncation or garbage refuses the whole archive.
+ * first; then exactly the entries it lists, in its order, each with the size it states; nothing
+ * after them; and the sha256s: when the caller expects a whole-file sha256 (the one the source
+ * recorded), the whole file's, computed on a second thread from the very bytes read; otherwise
+ * each entry's against the manifest. Any mismatch, unknown entry, truncation or garbage refuses
+ * the whole archive, and nothing is returned before every check passed: a handler writes only
+ * into staging (or, for a delta, only after {@link #verify} passed).
  *
  * <p>Entries are handed to a {@link Handler} while they stream. {@link #extract} is the
  * handler the restore uses: into a staging directory only, removed again on refusal.
@@ -45,7 +48,6 @@ public final class ArchiveReader {
     public record Verified(Manifest manifest, String sha256, long size) {}
 
     private static final int MAX_MANIFEST = 64 * 1024 * 1024;
-    private static final int BUFFER = 1024 * 1024;
 
     private ArchiveReader() {}
 
@@ -111,10 +113,13 @@ public final class ArchiveReader {
 
     /** Reads, verifies and hands each entry to {@code handler}. */
     public static Verified read(Path archive, Optional<String> expectedSha256, Handler handler) {
-        MessageDigest whole = Digests.sha256();
         String where = "archive " + archive.getFileName();
-        try (InputStream file = Files.newInputStream(archive);
-             DigestInputStream hashed = new DigestInputStream(new BufferedInputStream(file, BUFFER), whole)) {
+        // With an expected whole-file sha256, that one check covers every byte (the manifest with
+        // its per-entry sha256s included), so hashing each entry again would prove nothing more.
+        // Without one, each entry is checked against the manifest.
+        boolean perEntry = expectedSha256.isEmpty();
+        try (FileChannel file = FileChannel.open(archive, StandardOpenOption.READ);
+             HashingChannelInput hashed = new HashingChannelInput(file, "read")) {
             TarArchiveInputStream tar = new TarArchiveInputStream(hashed, StandardCharsets.UTF_8.name());
             TarArchiveEntry first = tar.getNextEntry();
             if (first == null) {
@@ -146,8 +151,9 @@ public final class ArchiveReader {
                     throw new ArchiveException("refused the " + where + ": entry " + Names.quote(expected.name())
                             + " is " + e.getSize() + " bytes, the manifest says " + expected.size());
                 }
-                MessageDigest sha = Digests.sha256();
-                Counting counted = new Counting(new DigestInputStream(new NonClosing(tar), sha));
+                MessageDigest sha = perEntry ? Digests.sha256() : null;
+                Counting counted = new Counting(sha == null ? new NonClosing(tar)
+                        : new DigestInputStream(new NonClosing(tar), sha));
                 String volume = Manifest.volumeOf(expected.name());
                 String rootfs = Manifest.rootfsOf(expected.name());
                 if (volume != null) {
@@ -162,7 +168,7 @@ public final class ArchiveReader {
                     throw new ArchiveException("refused the " + where + ": it is truncated inside entry "
                             + Names.quote(expected.name()) + " (" + counted.count + " of " + expected.size() + " bytes)");
                 }
-                String got = Digests.hex(sha);
+                String got = sha == null ? expected.sha256() : Digests.hex(sha);
                 if (!got.equals(expected.sha256())) {
                     throw new ArchiveException("refused the " + where + ": entry " + Names.quote(expected.name())
                             + " has sha256 " + got + ", the manifest says " + expected.sha256());
@@ -173,8 +179,7 @@ public final class ArchiveReader {
                 throw new ArchiveException("refused the " + where + ": entry " + Names.quote(extra.getName())
                         + " is not listed in the manifest");
             }
-            hashed.transferTo(OutputStream.nullOutputStream());
-            String sha256 = Digests.hex(whole);
+            String sha256 = hashed.finish(); // the end-of-archive records count too
             if (expectedSha256.isPresent() && !expectedSha256.get().equals(sha256)) {
                 throw new ArchiveException("refused the " + where + ": its sha256 is " + sha256 + " but "
                         + expectedSha256.get() + " was expected");

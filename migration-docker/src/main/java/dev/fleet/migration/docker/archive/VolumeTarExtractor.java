@@ -261,14 +261,19 @@ public final class VolumeTarExtractor {
                     throw refuse(root.relativize(target).toString(), "is truncated: " + (pos + n) + " of " + size
                             + " bytes");
                 }
-                for (int off = 0; off < n; off += BLOCK) {
-                    int len = Math.min(BLOCK, n - off);
-                    if (!zero(buffer, off, len)) {
-                        ByteBuffer bb = ByteBuffer.wrap(buffer, off, len);
-                        long at = pos + off;
+                // each run of blocks that are not all zeros goes out in one write; zero blocks stay holes
+                int run = -1;
+                for (int off = 0; run >= 0 || off < n; off += BLOCK) {
+                    boolean data = off < n && !zero(buffer, off, Math.min(BLOCK, n - off));
+                    if (data && run < 0) {
+                        run = off;
+                    } else if (!data && run >= 0) {
+                        ByteBuffer bb = ByteBuffer.wrap(buffer, run, Math.min(off, n) - run);
+                        long at = pos + run;
                         while (bb.hasRemaining()) {
                             at += ch.write(bb, at);
                         }
+                        run = -1;
                     }
                 }
                 pos += n;

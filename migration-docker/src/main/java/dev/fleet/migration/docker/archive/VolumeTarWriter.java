@@ -183,7 +183,9 @@ public final class VolumeTarWriter {
                     progress.accept(n);
                 }
             }
-            java.util.Arrays.fill(buffer, (byte) 0);
+            if (left > 0) {
+                java.util.Arrays.fill(buffer, (byte) 0); // only a file that shrank needs the zeros
+            }
             while (left > 0) {
                 int n = (int) Math.min(buffer.length, left);
                 tar.write(buffer, 0, n);
