@@ -50,11 +50,6 @@ public final class ControlPlane implements AutoCloseable {
     private Routes routes;
 
     private ControlPlane(Builder b) {
-        if (b.requiredProxyKind != null && b.router instanceof NoopProxyRouter) {
-            throw new IllegalStateException("the config sets proxy.kind: " + b.requiredProxyKind + ", but no "
-                    + b.requiredProxyKind + " router is wired into this control plane; pass one with"
-                    + " ControlPlane.Builder.router(...) or set proxy.kind: none");
-        }
         this.store = Objects.requireNonNull(b.store, "store (or a config naming one)");
         this.metrics = new MigrationMetrics(store.list());
         Orchestrator.Builder ob = Orchestrator.builder().store(store).router(b.router).clock(b.clock)
@@ -81,8 +76,9 @@ public final class ControlPlane implements AutoCloseable {
 
     /**
      * A builder filled from a config file: the SQLite (or other) store, one
-     * {@link HttpNodeAgent} per node, the tokens, the listen address and the scheduler.
-     * Anything may still be overridden (a proxy router, for instance) before {@link Builder#start()}.
+     * {@link HttpNodeAgent} per node, the proxy router the config names ({@link Wiring#router}),
+     * the tokens, the listen address and the scheduler. Anything may still be overridden before
+     * {@link Builder#start()}.
      */
     public static Builder fromConfig(FleetConfig config) {
         Builder b = builder().listen(config.controlPlane().host(), config.controlPlane().port())
@@ -166,7 +162,6 @@ public final class ControlPlane implements AutoCloseable {
         private Optional<TlsSettings> tls = Optional.empty();
         private int maxThreads = 64;
         private final List<AutoCloseable> owned = new ArrayList<>();
-        private String requiredProxyKind;
 
         private Builder() {}
 
