@@ -37,6 +37,11 @@ class OrchestratorTest {
     private Orchestrator orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS);
 
     private Orchestrator newOrchestrator(OrchestratorSettings settings) {
+        return newOrchestrator(settings, router);
+    }
+
+    /** The test's orchestrator over the fake nodes a, b and c, the scheduler off, with this router. */
+    private Orchestrator newOrchestrator(OrchestratorSettings settings, dev.fleet.migration.core.spi.ProxyRouter router) {
         return Orchestrator.builder()
                 .store(store)
                 .node(fleet.node("a"), "127.0.0.1")
@@ -334,12 +339,8 @@ class OrchestratorTest {
         @DisplayName("with the proxy's admin down, rolls back after the cutover timeout: source serving, route unchanged")
         void proxyDownRollsBack() {
             FlakyRouter flaky = new FlakyRouter();
-            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
-                    .node(fleet.node("b"), "127.0.0.2").router(flaky).clock(clock).sleeper(clock::advance)
-                    .ids(MigrationIds.sequential("t"))
-                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)
-                            .withCutoverTimeout(Duration.ofMinutes(2)))
-                    .build();
+            orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS.withCutoverTimeout(Duration.ofMinutes(2)),
+                    flaky);
             Migration m = webFromAToB();
             String beforeA = fleet.snapshotOf("a");
             String beforeB = fleet.snapshotOf("b");
@@ -378,10 +379,7 @@ class OrchestratorTest {
         void routeFirstBehindAHoldingProxy() {
             FlakyRouter holding = new FlakyRouter();
             holding.holds = true;
-            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
-                    .node(fleet.node("b"), "127.0.0.2").router(holding).clock(clock).sleeper(clock::advance)
-                    .ids(MigrationIds.sequential("t"))
-                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)).build();
+            orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS, holding);
             fleet.durations(Duration.ofSeconds(4));
             Migration m = runToEnd(webFromAToB());
             assertThat(m.state()).isEqualTo(DONE);
@@ -400,10 +398,7 @@ class OrchestratorTest {
         void routeFirstRollsBack() {
             FlakyRouter holding = new FlakyRouter();
             holding.holds = true;
-            orchestrator = Orchestrator.builder().store(store).node(fleet.node("a"), "127.0.0.1")
-                    .node(fleet.node("b"), "127.0.0.2").router(holding).clock(clock).sleeper(clock::advance)
-                    .ids(MigrationIds.sequential("t"))
-                    .settings(OrchestratorSettings.DEFAULTS.withSchedulerInterval(Duration.ZERO)).build();
+            orchestrator = newOrchestrator(OrchestratorSettings.DEFAULTS, holding);
             Migration m = webFromAToB();
             String beforeA = fleet.snapshotOf("a");
             String beforeB = fleet.snapshotOf("b");
