@@ -75,12 +75,8 @@ public final class RsyncTransport implements Transport {
 
     @Override
     public TransferResult transfer(TransferRequest request, ProgressListener progress, Cancellation cancellation) {
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(progress, "progress");
-        Objects.requireNonNull(cancellation, "cancellation");
-        cancellation.check("the transfer of " + request.name());
         long started = System.nanoTime();
-        LocalSource source = LocalSource.scan(request.source());
+        LocalSource source = LocalSource.forTransfer(request, progress, cancellation);
         requireLocalVersion();
         Endpoint target = request.target();
         String temp = TempNames.join(request.targetDirectory(), TempNames.partial(request.name()));

@@ -85,12 +85,8 @@ public final class ScpTransport implements Transport {
 
     @Override
     public TransferResult transfer(TransferRequest request, ProgressListener progress, Cancellation cancellation) {
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(progress, "progress");
-        Objects.requireNonNull(cancellation, "cancellation");
-        cancellation.check("the transfer of " + request.name());
         long started = System.nanoTime();
-        LocalSource source = LocalSource.scan(request.source());
+        LocalSource source = LocalSource.forTransfer(request, progress, cancellation);
         LocalHash expected = LocalHash.expected(request, source);
         String temp = TempNames.join(request.targetDirectory(), TempNames.partial(request.name()));
         Session session = connect(request.target());

@@ -66,12 +66,8 @@ public final class SharedDirectoryTransport implements Transport {
 
     @Override
     public TransferResult transfer(TransferRequest request, ProgressListener progress, Cancellation cancellation) {
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(progress, "progress");
-        Objects.requireNonNull(cancellation, "cancellation");
-        cancellation.check("the transfer of " + request.name());
         long started = System.nanoTime();
-        LocalSource source = LocalSource.scan(request.source());
+        LocalSource source = LocalSource.forTransfer(request, progress, cancellation);
         Path dir = localDirectory(request.targetDirectory());
         Path finalPath = dir.resolve(request.name());
         Path temp = dir.resolve(TempNames.partial(request.name()));

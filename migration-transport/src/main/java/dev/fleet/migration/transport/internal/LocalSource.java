@@ -17,6 +17,20 @@ import java.util.stream.Stream;
  */
 public record LocalSource(Path root, boolean directory, long totalBytes, List<Path> directories, List<Path> files) {
 
+    /**
+     * Every transport's first step: checks its arguments, stops if the transfer was cancelled
+     * already, and scans what is to be sent.
+     */
+    public static LocalSource forTransfer(dev.fleet.migration.core.spi.TransferRequest request,
+                                          dev.fleet.migration.core.spi.ProgressListener progress,
+                                          dev.fleet.migration.core.spi.Cancellation cancellation) {
+        java.util.Objects.requireNonNull(request, "request");
+        java.util.Objects.requireNonNull(progress, "progress");
+        java.util.Objects.requireNonNull(cancellation, "cancellation");
+        cancellation.check("the transfer of " + request.name());
+        return scan(request.source());
+    }
+
     public static LocalSource scan(Path source) {
         Path root = source.toAbsolutePath().normalize();
         if (Files.isRegularFile(root, LinkOption.NOFOLLOW_LINKS)) {
