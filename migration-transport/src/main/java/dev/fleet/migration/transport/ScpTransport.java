@@ -27,6 +27,7 @@ import dev.fleet.migration.transport.internal.LocalSource;
 import dev.fleet.migration.transport.internal.MeteredInputStream;
 import dev.fleet.migration.transport.internal.ProgressMeter;
 import dev.fleet.migration.transport.internal.RemoteCommand;
+import dev.fleet.migration.transport.internal.RemoteDialog;
 import dev.fleet.migration.transport.internal.RemoteScripts;
 import dev.fleet.migration.transport.internal.SshFailures;
 import dev.fleet.migration.transport.internal.TempNames;
@@ -34,6 +35,7 @@ import dev.fleet.migration.transport.internal.Throttle;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -44,6 +46,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -54,8 +57,13 @@ import java.util.function.Consumer;
  * the size of the temp file on the target instead of starting over, which plain scp cannot.
  *
  * <p>The file streams from disk through a 32 KiB window (constant memory, whatever its size),
- * throttled when the request has a bandwidth limit. The target hashes the temp file through
- * an exec channel on the same session, then it is renamed to the final name.
+ * throttled when the request has a bandwidth limit. One exec channel on the same session
+ * ({@link RemoteDialog}), opened when the upload starts, then flushes the temp file to disk while
+ * it hashes it ({@link RemoteHash#AUTO}: openssl when present), and renames it to the final name
+ * once we saw the digest match and no cancellation: one shell start on the target instead of
+ * two, and it overlaps the upload. SFTP has no flush of its own that
+ * jsch speaks, and without one a crash right after the rename could leave a short file under
+ * the final name.
  *
  * <p>Thread-safe: every transfer opens its own session.
  */
@@ -102,29 +110,34 @@ public final class ScpTransport implements Transport {
             if (source.directory()) {
                 sent = sendDirectory(sftp, source, temp, meter, throttle, cancellation, request);
             } else {
-                Sent first = sendFile(sftp, source.root(), temp, request, meter, throttle, cancellation);
-                sent = first.bytes();
-                beforeVerification.accept(temp);
-                String actual = remoteSha256(session, temp, cancellation);
-                String want = expected.get();
-                if (!actual.equals(want) && first.resumed()) {
-                    // what an earlier attempt left was not a prefix of this file: start over once
-                    rm(sftp, temp);
-                    sent += sendFile(sftp, source.root(), temp, request, meter, throttle, cancellation).bytes();
+                Optional<String> verified;
+                Sent first;
+                // the verification channel opens now, so the target's shell start-up overlaps the upload
+                try (Verification verification = verification(session, request, temp)) {
+                    first = sendFile(sftp, source.root(), temp, request, meter, throttle, cancellation);
+                    sent = first.bytes();
                     beforeVerification.accept(temp);
-                    actual = remoteSha256(session, temp, cancellation);
+                    verified = verifyAndCommit(verification.dialog(), request, temp, expected, cancellation,
+                            first.resumed());
                 }
-                if (!actual.equals(want)) {
+                if (verified.isEmpty()) {
+                    // what an earlier attempt left was not a prefix of this file: start over once (the dialog
+                    // removed the temp file already; removing again costs nothing and never resumes on it)
                     rm(sftp, temp);
-                    throw new TransportException(Reason.CHECKSUM_MISMATCH, "sha256 of " + temp + " on "
-                            + request.target().host() + " is " + actual + ", expected " + want
-                            + "; the copy was removed");
+                    try (Verification verification = verification(session, request, temp)) {
+                        sent += sendFile(sftp, source.root(), temp, request, meter, throttle, cancellation).bytes();
+                        beforeVerification.accept(temp);
+                        verified = verifyAndCommit(verification.dialog(), request, temp, expected, cancellation,
+                                false);
+                    }
                 }
-                sha = Optional.of(actual);
+                sha = verified;
             }
-            cancellation.check("the transfer of " + request.name());
-            exec(session, RemoteScripts.finish(request, temp, source.directory()), cancellation,
-                    Duration.ofMinutes(5));
+            if (source.directory()) {
+                cancellation.check("the transfer of " + request.name());
+                // the commit point: once the renames start they finish, so no half-replaced directory is left
+                exec(session, RemoteScripts.finish(request, temp, true), new Cancellation(), Duration.ofMinutes(5));
+            }
             meter.finish();
             return new TransferResult(request.remotePath(), source.totalBytes(), sent, sha,
                     Duration.ofNanos(System.nanoTime() - started));
@@ -389,11 +402,63 @@ public final class ScpTransport implements Transport {
         }
     }
 
-    private String remoteSha256(Session session, String path, Cancellation cancellation) {
-        String out = exec(session, RemoteCommand.of(remoteHash.command(path)), cancellation, Duration.ofHours(2));
-        return Hex.digestIn(out).orElseThrow(() -> new TransportException(Reason.IO,
-                "cannot read a sha256 from " + remoteHash + " on " + session.getHost() + ": "
-                        + SshFailures.lastLines(out, 2)));
+    /** The verification session of one file: its exec channel and the dialog on it. */
+    private record Verification(ChannelExec channel, RemoteDialog dialog) implements AutoCloseable {
+        @Override
+        public void close() {
+            dialog.close();
+            channel.disconnect();
+        }
+    }
+
+    /** Opens the exec channel that will verify and commit {@code temp} ({@link RemoteDialog}); it waits for our word. */
+    private Verification verification(Session session, TransferRequest request, String temp) {
+        RemoteCommand command = RemoteDialog.command(temp, request.remotePath(), request.targetDirectory(),
+                remoteHash.command(temp));
+        ChannelExec channel = null;
+        try {
+            channel = (ChannelExec) session.openChannel("exec");
+            channel.setCommand(command.render());
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            channel.setErrStream(err);
+            InputStream out = channel.getInputStream();
+            OutputStream in = channel.getOutputStream();
+            channel.connect((int) ssh.connectTimeout().toMillis());
+            ChannelExec ch = channel;
+            return new Verification(ch, new RemoteDialog(out, in,
+                    () -> ch.isClosed() ? OptionalInt.of(ch.getExitStatus()) : OptionalInt.empty(),
+                    () -> err.toString(StandardCharsets.UTF_8), ch::disconnect));
+        } catch (JSchException | IOException e) {
+            if (channel != null) {
+                channel.disconnect();
+            }
+            throw new TransportException(Reason.HOST_UNREACHABLE, "cannot open a channel to " + session.getHost()
+                    + " to verify " + temp + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Has the target flush and hash the temp file and, when the digest is the expected one and
+     * the transfer was not cancelled meanwhile, rename it. Empty when the digest differs after a
+     * resume and {@code mayRetry}: the temp file was removed and the caller sends the whole file
+     * again.
+     */
+    private Optional<String> verifyAndCommit(RemoteDialog dialog, TransferRequest request, String temp,
+                                             LocalHash expected, Cancellation cancellation, boolean mayRetry) {
+        String what = "verifying " + temp + " on " + request.target().host();
+        String actual = dialog.awaitDigest(what, cancellation, Duration.ofHours(2));
+        String want = expected.get();
+        if (!actual.equals(want)) {
+            dialog.discard(what, Duration.ofMinutes(1));
+            if (mayRetry) {
+                return Optional.empty();
+            }
+            throw new TransportException(Reason.CHECKSUM_MISMATCH, "sha256 of " + temp + " on "
+                    + request.target().host() + " is " + actual + ", expected " + want + "; the copy was removed");
+        }
+        cancellation.check("the transfer of " + request.name());
+        dialog.commit(what, Duration.ofMinutes(5));
+        return Optional.of(actual);
     }
 
     /** Runs a quoted command on the target through an exec channel; returns stdout. */
@@ -441,7 +506,7 @@ public final class ScpTransport implements Transport {
     /** Builds a {@link ScpTransport}; only the SSH settings are required. */
     public static final class Builder {
         private final SshSettings ssh;
-        private RemoteHash remoteHash = RemoteHash.SHA256SUM;
+        private RemoteHash remoteHash = RemoteHash.AUTO;
         private int bulkRequests = 64;
         private Consumer<String> beforeVerification = p -> {};
 
@@ -449,7 +514,7 @@ public final class ScpTransport implements Transport {
             this.ssh = Objects.requireNonNull(ssh, "ssh");
         }
 
-        /** How the target hashes the received file; default {@link RemoteHash#SHA256SUM}. */
+        /** How the target hashes the received file; default {@link RemoteHash#AUTO}. */
         public Builder remoteHash(RemoteHash remoteHash) {
             this.remoteHash = Objects.requireNonNull(remoteHash);
             return this;

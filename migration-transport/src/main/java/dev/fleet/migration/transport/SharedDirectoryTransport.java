@@ -7,7 +7,7 @@ import dev.fleet.migration.core.spi.TransferResult;
 import dev.fleet.migration.core.spi.Transport;
 import dev.fleet.migration.core.spi.TransportException;
 import dev.fleet.migration.core.spi.TransportException.Reason;
-import dev.fleet.migration.transport.internal.Hex;
+import dev.fleet.migration.transport.internal.LocalDigest;
 import dev.fleet.migration.transport.internal.LocalHash;
 import dev.fleet.migration.transport.internal.LocalSource;
 import dev.fleet.migration.transport.internal.ProgressMeter;
@@ -29,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -41,7 +43,9 @@ import java.util.stream.Stream;
  *
  * <p>The copy runs in the kernel ({@link FileChannel#transferTo}) in 16 MiB slices, which is
  * where cancellation, the bandwidth limit and progress are checked. A cut copy resumes at the
- * temp file's length.
+ * temp file's length. Once the bytes are written, the temp file is flushed to disk (one fsync)
+ * on one thread while it is read back and hashed ({@link LocalDigest}) on another: the flush
+ * waits on the disk, the hash on the CPU, so the pair costs about what the hash alone does.
  *
  * <p>Thread-safe.
  */
@@ -87,7 +91,7 @@ public final class SharedDirectoryTransport implements Transport {
             LocalHash expected = LocalHash.expected(request, source);
             if (Files.exists(finalPath) && Files.isSameFile(source.root(), finalPath)) {
                 // the archive directory itself is shared: the file already is where it must be
-                String actual = verify(finalPath, expected, request, false);
+                String actual = verify(finalPath, expected, false, false, cancellation);
                 meter.finish();
                 return new TransferResult(request.remotePath(), source.totalBytes(), 0, Optional.of(actual),
                         Duration.ofNanos(System.nanoTime() - started));
@@ -99,23 +103,23 @@ public final class SharedDirectoryTransport implements Transport {
                 Files.createLink(temp, source.root());
                 resumed = false;
             } else {
-                long existing = copyFile(source.root(), temp, meter, throttle, cancellation, request);
+                long existing = copyFile(source.root(), temp, meter, throttle, cancellation, request, false);
                 resumed = existing > 0;
                 sent = source.totalBytes() - existing;
             }
             beforeVerification.accept(temp.toString());
             String actual;
             try {
-                actual = verify(temp, expected, request, true);
+                actual = verify(temp, expected, true, true, cancellation);
             } catch (TransportException e) {
                 if (e.reason() != Reason.CHECKSUM_MISMATCH || !resumed) {
                     throw e;
                 }
                 // what an earlier attempt left was not a prefix of this file: start over once
-                sent += copyFile(source.root(), temp, meter, throttle, cancellation, request) == 0
+                sent += copyFile(source.root(), temp, meter, throttle, cancellation, request, false) == 0
                         ? source.totalBytes() : 0;
                 beforeVerification.accept(temp.toString());
-                actual = verify(temp, expected, request, true);
+                actual = verify(temp, expected, true, true, cancellation);
             }
             cancellation.check("the transfer of " + request.name());
             Files.move(temp, finalPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -151,9 +155,12 @@ public final class SharedDirectoryTransport implements Transport {
         return rest.isEmpty() ? mounts.get(best) : mounts.get(best).resolve(rest);
     }
 
-    /** Copies into {@code temp}, resuming at its length; returns how many bytes were already there. */
+    /**
+     * Copies into {@code temp}, resuming at its length; returns how many bytes were already there.
+     * Flushes it to disk when {@code flush}; otherwise the verification does.
+     */
     private long copyFile(Path source, Path temp, ProgressMeter meter, Optional<Throttle> throttle,
-                          Cancellation cancellation, TransferRequest request) throws IOException {
+                          Cancellation cancellation, TransferRequest request, boolean flush) throws IOException {
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             long size = in.size();
@@ -189,7 +196,9 @@ public final class SharedDirectoryTransport implements Transport {
                 position += n;
                 meter.add(n);
             }
-            out.force(true);
+            if (flush) {
+                out.force(true);
+            }
             return existing;
         }
     }
@@ -214,7 +223,7 @@ public final class SharedDirectoryTransport implements Transport {
                 meter.add(size); // complete from an earlier attempt
                 continue;
             }
-            sent += size - copyFile(f, to, meter, throttle, cancellation, request);
+            sent += size - copyFile(f, to, meter, throttle, cancellation, request, true);
             Files.setLastModifiedTime(to, Files.getLastModifiedTime(f));
         }
         return sent;
@@ -230,9 +239,19 @@ public final class SharedDirectoryTransport implements Transport {
         fsyncDirectory(finalPath.getParent());
     }
 
-    private static String verify(Path file, LocalHash expected, TransferRequest request, boolean removeOnMismatch)
-            throws IOException {
-        String actual = Hex.sha256(file);
+    /**
+     * Hashes {@code file} as read back from the file system and compares; when {@code flush}, the
+     * file is fsynced on another thread meanwhile, and the result waits for both.
+     */
+    private static String verify(Path file, LocalHash expected, boolean flush, boolean removeOnMismatch,
+                                 Cancellation cancellation) throws IOException {
+        CompletableFuture<Void> flushed = flush ? flushAsync(file) : CompletableFuture.completedFuture(null);
+        String actual;
+        try {
+            actual = LocalDigest.sha256(file, cancellation);
+        } finally {
+            awaitFlush(flushed, file);
+        }
         String want = expected.get();
         if (!actual.equals(want)) {
             if (removeOnMismatch) {
@@ -242,6 +261,35 @@ public final class SharedDirectoryTransport implements Transport {
                     + ", expected " + want + (removeOnMismatch ? "; the copy was removed" : ""));
         }
         return actual;
+    }
+
+    private static CompletableFuture<Void> flushAsync(Path file) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.force(true);
+                f.complete(null);
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }, "shared-dir-fsync");
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
+    private static void awaitFlush(CompletableFuture<Void> flushed, Path file) throws IOException {
+        try {
+            flushed.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException(Reason.CANCELLED, "interrupted while flushing " + file, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new TransportException(Reason.IO, "cannot flush " + file + ": " + e.getCause(), e.getCause());
+        }
     }
 
     private static void fsyncDirectory(Path dir) {

@@ -52,6 +52,27 @@ class ArgumentListTest {
         }
 
         @Test
+        @DisplayName("runs the preflight in rsync's own session, flushes a tree with --fsync but leaves one file's flush to the verification, and offers AES-GCM first")
+        void foldsThePreflightAndFlushesOnce() throws Exception {
+            Files.writeString(dir.resolve("a.tar"), "x");
+            TransferRequest file = new TransferRequest(dir.resolve("a.tar"), new Endpoint("127.0.0.1", 2222, "root"),
+                    "/var/lib/fleet", "a.tar", Optional.empty(), OptionalLong.empty());
+            Files.createDirectories(dir.resolve("vol"));
+            TransferRequest tree = new TransferRequest(dir.resolve("vol"), new Endpoint("127.0.0.1", 2222, "root"),
+                    "/var/lib/fleet", "vol", Optional.empty(), OptionalLong.empty());
+
+            List<String> forFile = rsync().rsyncCommand(file, false, "/var/lib/fleet/.a.tar.fleet-part");
+            List<String> forTree = rsync().rsyncCommand(tree, true, "/var/lib/fleet/.vol.fleet-part");
+
+            assertThat(forFile).doesNotContain("--fsync");
+            assertThat(forTree).contains("--fsync");
+            String path = forFile.stream().filter(a -> a.startsWith("--rsync-path=")).findFirst().orElseThrow();
+            assertThat(path).startsWith("--rsync-path=sh -c '").contains(" fleet-preflight /var/lib/fleet 1 3.2.4");
+            assertThat(forFile.indexOf(path)).isLessThan(forFile.indexOf("--"));
+            assertThat(forFile.get(forFile.indexOf("-e") + 1)).contains("-o Ciphers=aes128-gcm@openssh.com,");
+        }
+
+        @Test
         @DisplayName("refuses an ssh key path that rsync's -e splitting could misread")
         void refusesAKeyPathWithSpacesOrQuotes() {
             assertThatThrownBy(() -> new SshSettings(Path.of("/tmp/a b"), Path.of("/tmp/k")))

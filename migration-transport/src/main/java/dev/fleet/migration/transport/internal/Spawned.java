@@ -10,6 +10,7 @@ import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -85,6 +86,28 @@ public final class Spawned {
             out = stdout.toString();
         }
         return new Exit(process.exitValue(), out, stderr.text());
+    }
+
+    /**
+     * Starts a program whose stdin we write and whose stdout we read line by line (an ssh
+     * session running {@link RemoteDialog#SCRIPT}); stderr is kept for the error message.
+     */
+    public static RemoteDialog dialog(List<String> argv, Cancellation cancellation) {
+        cancellation.check("starting " + argv.get(0));
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LANG", "C");
+        Process process;
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new TransportException(Reason.IO, "cannot start " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+        Tail stderr = new Tail();
+        reader(process.getErrorStream(), stderr::add, argv.get(0) + "-stderr");
+        return new RemoteDialog(process.getInputStream(), process.getOutputStream(),
+                () -> process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue()), stderr::text,
+                () -> kill(process));
     }
 
     /** Kills the program and everything it started (ssh under rsync), children first. */
