@@ -12,6 +12,7 @@ import dev.fleet.migration.core.MigrationEvent.OperationStarted;
 import dev.fleet.migration.core.MigrationEvent.ProgressReported;
 import dev.fleet.migration.core.MigrationEvent.Waiting;
 import dev.fleet.migration.core.spi.CompensationRequest;
+import dev.fleet.migration.core.spi.MigrationLeases;
 import dev.fleet.migration.core.spi.MigrationStore;
 import dev.fleet.migration.core.spi.NodeAgent;
 import dev.fleet.migration.core.spi.OperationKey;
@@ -56,7 +57,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ownership.</b> Every save is a compare-and-set on {@code version}. The first time an
  * orchestrator touches a migration it did not create, it raises the epoch (fencing off any
- * older owner, whose node calls the agents will then refuse).
+ * older owner, whose node calls the agents will then refuse). Replicas sharing a store also
+ * share {@link MigrationLeases}: a migration is ticked only by the replica holding its lease,
+ * and adopted by another only once that lease expired, so live replicas never steal it back
+ * and forth.
  *
  * <p><b>Failure.</b> Every exception a node, the router or the store throws while driving a
  * migration ends up in exactly one place, {@link #failWithCompensation}: transient ones
@@ -80,6 +84,8 @@ public final class Orchestrator implements AutoCloseable {
     public static final String FACT_HEALTHY_AT = "target.healthyAt";
     /** Fact: where the route points after the switch, or "none" for an app without a port. */
     public static final String FACT_ROUTE = "route";
+    /** Fact: the ended migration whose kept archive this one replays (see {@link #replay}). */
+    public static final String FACT_REPLAY_OF = "replay.of";
 
     private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
     /** How often a tick polls a node while the app is down in cutover, instead of waiting for the next tick. */
@@ -95,12 +101,25 @@ public final class Orchestrator implements AutoCloseable {
     private final Supplier<MigrationId> ids;
     private final OrchestratorSettings settings;
     private final List<MigrationListener> listeners;
-    private final Striped<Lock> locks = Striped.lock(64);
+    /**
+     * One lock per migration, in effect: a slow tick (a compensation waiting for a node) must not
+     * hold up an unrelated migration that would share one of a few stripes.
+     */
+    private final Striped<Lock> locks = Striped.lazyWeakLock(1 << 20);
     private final Object admission = new Object();
     /** Migrations admitted past PENDING whose save may not have landed yet; guarded by admission. */
     private final java.util.Set<MigrationId> admitting = new java.util.HashSet<>();
     /** The epoch this instance holds for each migration it owns. */
     private final Map<MigrationId, Long> owned = new ConcurrentHashMap<>();
+    /** Who ticks which migration among replicas sharing the store; see {@link #lease}. */
+    private final MigrationLeases leases;
+    /** This instance's name in {@link #leases}. */
+    private final String replica;
+    private final Duration leaseTtl;
+    /** Until when this instance last took or renewed each lease it holds. */
+    private final Map<MigrationId, Instant> leasedUntil = new ConcurrentHashMap<>();
+    /** Test-only crash points; {@link CrashPoints#NONE} outside crash tests. */
+    private final CrashPoints crash;
     private volatile ScheduledExecutorService scheduler;
 
     private Orchestrator(Builder b) {
@@ -113,6 +132,13 @@ public final class Orchestrator implements AutoCloseable {
         this.ids = Objects.requireNonNull(b.ids, "ids");
         this.settings = Objects.requireNonNull(b.settings, "settings");
         this.listeners = List.copyOf(b.listeners);
+        this.leases = Objects.requireNonNull(b.leases, "leases");
+        this.replica = Objects.requireNonNull(b.replica, "replica");
+        this.leaseTtl = Objects.requireNonNull(b.leaseTtl, "leaseTtl");
+        this.crash = b.crash != null ? b.crash : CrashPoints.fromEnvironment();
+        if (crash.armed()) {
+            log.warn("TEST-ONLY crash point armed: {}", crash);
+        }
         if (agents.size() < 2) {
             throw new IllegalArgumentException("a fleet needs at least two nodes, got " + agents.keySet());
         }
@@ -141,16 +167,118 @@ public final class Orchestrator implements AutoCloseable {
         }
         long epoch = store.maxEpoch(app) + 1;
         Migration m = Migration.create(ids.get(), app, source, target, epoch, clock.instant());
-        store.insert(m);
-        owned.put(m.id(), epoch);
-        publish(null, m);
+        record(m);
         log.info("created migration {} of {} from {} to {}", m.id(), app, source, target);
         return m;
     }
 
-    /** Every migration, newest first. */
+    /** Stores a new migration, owns it with its epoch and takes its lease, and tells the listeners. */
+    private void record(Migration m) {
+        store.insert(m);
+        owned.put(m.id(), m.epoch());
+        try {
+            lease(m.id(), false); // the creating replica ticks it first; no other adopts it while this one lives
+        } catch (RuntimeException e) {
+            log.warn("migration {}: could not take its lease ({}); the next tick will", m.id(), e.toString());
+        }
+        publish(null, m);
+    }
+
+    /**
+     * Records a new migration in PENDING that replays a kept archive instead of taking a new
+     * snapshot: a migration that failed after its snapshot (the target's disk was full, the link
+     * dropped, the target never became healthy) is run again without reading the volumes a second
+     * time. The source's SNAPSHOT operation receives the kept archive and adopts it (verifying its
+     * sha256) together with its change fence, so the final delta at cutover still carries every
+     * write made since that snapshot: nothing acknowledged is lost.
+     *
+     * <p>The replay starts on the node that wrote the archive (where its change fence lives), moves
+     * the same app, and may go to any other node.
+     *
+     * @param keptId     the ended migration whose archive is replayed
+     * @param sourceNode must be the kept migration's source
+     * @param targetNode any other node of the fleet
+     * @throws MigrationNotFoundException     when there is no migration {@code keptId}
+     * @throws ConflictException              when it has not ended yet
+     * @throws InvalidInputException          when it has no archive, or the source is another node
+     * @throws ActiveMigrationExistsException when the app already has an active migration
+     */
+    public Migration replay(String keptId, String sourceNode, String targetNode) {
+        MigrationId keptMigration = MigrationId.of(keptId);
+        NodeId source = knownNode("source", sourceNode);
+        NodeId target = knownNode("target", targetNode);
+        if (source.equals(target)) {
+            throw new InvalidInputException("target", target.value(), "must differ from source '" + source + "'");
+        }
+        Migration kept = get(keptMigration);
+        if (!kept.isTerminal()) {
+            throw new ConflictException("migration " + kept.id() + " is still " + kept.state().wireName()
+                    + "; only an ended migration's archive can be replayed");
+        }
+        ArchiveInfo archive = kept.archive().orElseThrow(() -> new InvalidInputException("replayOf", kept.id().value(),
+                "has no archive: it ended before its snapshot finished"));
+        if (!kept.source().equals(source)) {
+            throw new InvalidInputException("source", source.value(), "a replay starts on the node that wrote the archive"
+                    + " and its change fence: '" + kept.source() + "'");
+        }
+        long epoch = store.maxEpoch(kept.app()) + 1;
+        Migration fresh = Migration.create(ids.get(), kept.app(), source, target, epoch, clock.instant());
+        Map<String, String> facts = new java.util.TreeMap<>(fresh.facts());
+        facts.put(FACT_REPLAY_OF, kept.id().value());
+        Migration m = fresh.with(fresh.state(), fresh.version(), fresh.epoch(), fresh.updatedAt(), fresh.steps(),
+                fresh.operations(), fresh.progress(), Optional.of(archive), facts, fresh.failing(), fresh.failure(),
+                fresh.downtime(), fresh.detail());
+        record(m);
+        log.info("created migration {} of {} from {} to {}, replaying the archive of {}", m.id(), m.app(), source,
+                target, kept.id());
+        return m;
+    }
+
+    /**
+     * The retention sweep: asks every node to remove what it keeps on disk for migrations that
+     * ended more than {@code retention} ago (by this orchestrator's clock), never the files of an
+     * active migration or of the archive an active replay still has to adopt. A node that cannot
+     * be reached is skipped and swept next time. Volumes are never touched.
+     *
+     * @return what each node removed, as "node: line"
+     */
+    public List<String> sweepArchives(Duration retention) {
+        if (retention.isNegative() || retention.isZero()) {
+            throw new InvalidInputException("retention", retention.toString(), "must be positive");
+        }
+        java.util.Set<MigrationId> keep = new java.util.TreeSet<>();
+        for (Migration m : store.active()) {
+            keep.add(m.id());
+            String replayed = m.facts().get(FACT_REPLAY_OF);
+            if (replayed != null) {
+                keep.add(MigrationId.of(replayed));
+            }
+        }
+        Instant olderThan = clock.instant().minus(retention);
+        List<String> removed = new ArrayList<>();
+        for (NodeAgent agent : agents.values()) {
+            try {
+                for (String line : agent.sweepArchives(olderThan, keep)) {
+                    removed.add(agent.node() + ": " + line);
+                }
+            } catch (RuntimeException e) {
+                log.warn("retention sweep on node {} failed, trying again next time: {}", agent.node(), e.toString());
+            }
+        }
+        if (!removed.isEmpty()) {
+            log.info("retention sweep (older than {}): {}", olderThan, removed);
+        }
+        return removed;
+    }
+
+    /** Every migration, newest first. Reads the whole store: prefer {@link #list(MigrationQuery)}. */
     public List<Migration> list() {
         return store.list();
+    }
+
+    /** One page of the migrations that pass the query's filter, newest first, with their total. */
+    public MigrationPage list(MigrationQuery query) {
+        return store.page(Objects.requireNonNull(query, "query"));
     }
 
     /** @throws MigrationNotFoundException when there is no such migration */
@@ -182,6 +310,9 @@ public final class Orchestrator implements AutoCloseable {
             if (m.isTerminal()) {
                 throw new TerminalMigrationException(id, m.state(), "advance");
             }
+            if (!lease(id, false)) {
+                return m; // another replica holds the lease and ticks it
+            }
             return tick(new Cursor(m));
         });
     }
@@ -203,6 +334,7 @@ public final class Orchestrator implements AutoCloseable {
                     if (m.isTerminal()) {
                         throw new TerminalMigrationException(id, m.state(), "fail");
                     }
+                    lease(id, true); // an abort takes the migration over now, whoever ticked it
                     Cursor c = new Cursor(m);
                     adopt(c);
                     return failWithCompensation(c, "aborted: " + why);
@@ -210,6 +342,7 @@ public final class Orchestrator implements AutoCloseable {
             } catch (StaleVersionException | FencedException e) {
                 // another control plane saved in between: read again; the abort, once saved, sticks
                 owned.remove(id);
+                leasedUntil.remove(id);
                 if (attempt == 10) {
                     throw e;
                 }
@@ -249,7 +382,10 @@ public final class Orchestrator implements AutoCloseable {
         return this;
     }
 
-    /** Stops the scheduler; work already started on nodes goes on and is picked up later. */
+    /**
+     * Stops the scheduler and gives up this instance's leases (another replica may take its
+     * migrations at once); work already started on nodes goes on and is picked up later.
+     */
     @Override
     public synchronized void close() {
         if (scheduler != null) {
@@ -261,6 +397,15 @@ public final class Orchestrator implements AutoCloseable {
             }
             scheduler = null;
         }
+        // after the scheduler stopped, so no tick takes one back
+        for (MigrationId id : List.copyOf(leasedUntil.keySet())) {
+            try {
+                leases.release(id, replica);
+            } catch (RuntimeException e) {
+                log.warn("could not release the lease on {}: {}", id, e.toString());
+            }
+        }
+        leasedUntil.clear();
     }
 
     public OrchestratorSettings settings() {
@@ -298,6 +443,7 @@ public final class Orchestrator implements AutoCloseable {
         } catch (StaleVersionException | FencedException e) {
             // another control plane owns it now; leave the record alone
             owned.remove(c.m.id());
+            leasedUntil.remove(c.m.id()); // ask the store who holds it before ticking it again
             log.info("migration {}: lost ownership ({})", c.m.id(), e.getMessage());
             return store.find(c.m.id()).orElse(c.m);
         }
@@ -370,6 +516,7 @@ public final class Orchestrator implements AutoCloseable {
                 return fail(c, "preflight on target " + m.target() + ": " + String.join("; ", dst.problems()),
                         Compensation.NOT_NEEDED);
             }
+            crash.reached("preflighted", m.id());
             Map<String, String> facts = new HashMap<>(dst.facts());
             facts.putAll(src.facts());
             queue(c, new Advanced(facts)); // saved with the snapshot's intent, before the source is asked
@@ -428,6 +575,7 @@ public final class Orchestrator implements AutoCloseable {
                     return failWithCompensation(c, describe(kind, c.m) + " failed: " + status.error().orElse("?"));
                 }
                 case SUCCEEDED -> {
+                    crash.reached("acknowledged:" + kind.name(), c.m.id());
                     verify(c.m, kind, status);
                     queue(c, new OperationFinished(kind, status.archive(), status.facts()));
                     if (moved && !appIsDown(c.m)) {
@@ -458,7 +606,9 @@ public final class Orchestrator implements AutoCloseable {
         NodeAgent agent = agentFor(c.m, kind);
         if (!c.m.started(kind)) {
             save(c, new OperationStarted(kind)); // intent first: a crash after this resubmits the same key
-            return agent.submit(request(c.m, kind));
+            OperationStatus submitted = agent.submit(request(c.m, kind));
+            crash.reached("submitted:" + kind.name(), c.m.id());
+            return submitted;
         }
         OperationKey key = new OperationKey(c.m.id(), kind, c.m.epoch());
         return agent.status(key).orElseGet(() -> agent.submit(request(c.m, kind)));
@@ -670,6 +820,49 @@ public final class Orchestrator implements AutoCloseable {
         c.saved = next;
         c.m = next;
         publish(previous, next);
+        if (next.state() != previous.state()) {
+            crash.reached("saved:" + next.state().name(), next.id());
+        }
+        if (next.isTerminal()) {
+            releaseLease(next.id());
+        }
+    }
+
+    /**
+     * Takes or renews this instance's lease on a migration; false when another replica holds an
+     * unexpired one, and the tick is skipped. A lease is renewed in the store once a third of it
+     * has passed, not on every tick. Losing it forgets the epoch held, so taking it again later
+     * adopts with a new epoch: adoption happens only when the previous holder's lease expired (or
+     * an abort forced it), never back and forth between live replicas.
+     */
+    private boolean lease(MigrationId id, boolean force) {
+        if (leases == MigrationLeases.UNSHARED) {
+            return true;
+        }
+        Instant now = clock.instant();
+        Instant until = leasedUntil.get(id);
+        if (!force && until != null && now.isBefore(until.minus(leaseTtl.multipliedBy(2).dividedBy(3)))) {
+            return true;
+        }
+        Instant next = now.plus(leaseTtl);
+        if (leases.acquire(id, replica, now, next, force)) {
+            leasedUntil.put(id, next);
+            return true;
+        }
+        leasedUntil.remove(id);
+        owned.remove(id);
+        return false;
+    }
+
+    private void releaseLease(MigrationId id) {
+        if (leasedUntil.remove(id) == null && leases == MigrationLeases.UNSHARED) {
+            return;
+        }
+        try {
+            leases.release(id, replica);
+        } catch (RuntimeException e) {
+            log.warn("could not release the lease on {}: {}", id, e.toString()); // it expires on its own
+        }
     }
 
     private void publish(Migration previous, Migration saved) {
@@ -765,8 +958,42 @@ public final class Orchestrator implements AutoCloseable {
         private Supplier<MigrationId> ids = MigrationIds.random();
         private OrchestratorSettings settings = OrchestratorSettings.DEFAULTS;
         private final List<MigrationListener> listeners = new ArrayList<>();
+        private MigrationLeases leases = MigrationLeases.UNSHARED;
+        private String replica = "orchestrator-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        private Duration leaseTtl = Duration.ofSeconds(15);
+        private CrashPoints crash;
 
         private Builder() {}
+
+        /**
+         * Shares the migrations with other control planes (replicas) on the same store: each
+         * migration is ticked by the replica holding its lease. Without it ({@link
+         * MigrationLeases#UNSHARED}) this orchestrator ticks every active migration.
+         *
+         * @param replica this control plane's name among the replicas; a restarted replica that
+         *                keeps its name takes its own leases back at once instead of waiting for
+         *                them to expire
+         * @param ttl     how long a lease lasts unless renewed: how long the other replicas wait
+         *                before finishing the migrations of one that died
+         */
+        public Builder leases(MigrationLeases leases, String replica, Duration ttl) {
+            this.leases = Objects.requireNonNull(leases, "leases");
+            if (replica == null || replica.isBlank() || replica.length() > 200) {
+                throw new InvalidInputException("replica", replica, "must be 1 to 200 characters");
+            }
+            if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+                throw new InvalidInputException("leaseTtl", String.valueOf(ttl), "must be positive");
+            }
+            this.replica = replica;
+            this.leaseTtl = ttl;
+            return this;
+        }
+
+        /** Test-only: where to crash ({@link CrashPoints}); by default read from the environment at build time. */
+        public Builder crashPoints(CrashPoints crash) {
+            this.crash = Objects.requireNonNull(crash, "crash");
+            return this;
+        }
 
         public Builder store(MigrationStore store) {
             this.store = store;

@@ -538,4 +538,120 @@ class OrchestratorTest {
             assertThat(saved.get(saved.size() - 1)).isEqualTo("DONE@" + m.version());
         }
     }
+
+    @Nested
+    @DisplayName("replaying a kept archive")
+    class Replaying {
+        private Migration failedAtRestore() {
+            fleet.failAlways(OperationKind.RESTORE);
+            Migration first = runToEnd(webFromAToB());
+            assertThat(first.state()).isEqualTo(FAILED);
+            assertThat(first.archive()).isPresent();
+            return first;
+        }
+
+        @Test
+        @DisplayName("a migration that failed after its snapshot runs again from its archive, without a new snapshot")
+        void replaysAFailedMigration() {
+            Migration first = failedAtRestore();
+            java.util.regex.Matcher data = java.util.regex.Pattern.compile("fingerprint=[^,]+")
+                    .matcher(fleet.snapshotOf("a"));
+            assertThat(data.find()).isTrue();
+            String fingerprint = data.group();
+            fleet.failNoMore(OperationKind.RESTORE);
+
+            Migration replay = orchestrator.replay(first.id().value(), "a", "c");
+            assertThat(replay.state()).isEqualTo(PENDING);
+            assertThat(replay.archive()).isEqualTo(first.archive());
+            assertThat(replay.facts()).containsEntry(Orchestrator.FACT_REPLAY_OF, first.id().value());
+            assertThat(replay.epoch()).isGreaterThan(first.epoch());
+
+            Migration done = runToEnd(replay);
+            assertThat(done.state()).isEqualTo(DONE);
+            assertThat(done.archive().get().sha256()).isEqualTo(first.archive().get().sha256());
+            assertThat(fleet.runningOn(AppRef.container("web"))).containsExactly("c");
+            assertThat(fleet.snapshotOf("c")).as("the volume's content arrived on c").contains(fingerprint);
+            assertThat(fleet.violations()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("refuses an active migration, one without an archive, another source, and an unknown id")
+        void refusesWhatCannotBeReplayed() {
+            Migration active = webFromAToB();
+            assertThatThrownBy(() -> orchestrator.replay(active.id().value(), "a", "b"))
+                    .isInstanceOf(ConflictException.class).hasMessageContaining("still pending");
+            Migration noArchive = orchestrator.fail(active.id(), "changed my mind");
+            assertThatThrownBy(() -> orchestrator.replay(noArchive.id().value(), "a", "b"))
+                    .isInstanceOf(InvalidInputException.class).hasMessageContaining("has no archive");
+
+            Migration failed = failedAtRestore();
+            assertThatThrownBy(() -> orchestrator.replay(failed.id().value(), "b", "c"))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageContaining("starts on the node that wrote the archive");
+            assertThatThrownBy(() -> orchestrator.replay(failed.id().value(), "a", "a"))
+                    .isInstanceOf(InvalidInputException.class).hasMessageContaining("must differ from source");
+            assertThatThrownBy(() -> orchestrator.replay("t-404", "a", "b"))
+                    .isInstanceOf(MigrationNotFoundException.class);
+            assertThatThrownBy(() -> orchestrator.replay("../x", "a", "b"))
+                    .isInstanceOf(InvalidInputException.class);
+            int stored = store.list().size();
+            assertThat(stored).isEqualTo(2);
+        }
+
+        @Test
+        @DisplayName("a replay whose kept archive is gone fails in snapshotting, and the source is as it was")
+        void keptArchiveGone() {
+            Migration first = failedAtRestore();
+            fleet.failNoMore(OperationKind.RESTORE);
+            fleet.dropArchive("a", first.id());
+            String before = fleet.snapshotOf("a");
+            Migration replay = runToEnd(orchestrator.replay(first.id().value(), "a", "b"));
+            assertThat(replay.state()).isEqualTo(FAILED);
+            assertThat(replay.failure().get().failedIn()).isEqualTo(SNAPSHOTTING);
+            assertThat(replay.failure().get().reason()).contains("no kept archive");
+            assertThat(fleet.runningOn(AppRef.container("web"))).containsExactly("a");
+            assertThat(fleet.snapshotOf("a")).isEqualTo(before);
+        }
+    }
+
+    @Nested
+    @DisplayName("the retention sweep")
+    class Retention {
+        @Test
+        @DisplayName("removes the archives of migrations ended longer ago than the retention, on every node, "
+                + "and keeps those of active migrations and of the archive an active replay will adopt")
+        void sweepsOnlyWhatIsOldAndUnreferenced() {
+            Migration done = runToEnd(webFromAToB());
+            assertThat(done.state()).isEqualTo(DONE);
+            fleet.deploy("a", AppRef.container("api"), 8081);
+            fleet.failAlways(OperationKind.RESTORE);
+            Migration failed = runToEnd(orchestrator.create("api", "a", "b"));
+            assertThat(failed.state()).isEqualTo(FAILED);
+            fleet.failNoMore(OperationKind.RESTORE);
+            Migration replay = orchestrator.replay(failed.id().value(), "a", "c");
+            fleet.deploy("a", AppRef.container("db"), 8082);
+            Migration active = tick(orchestrator.create("db", "a", "b"), 3);
+            assertThat(active.isTerminal()).isFalse();
+            String volumesOnA = fleet.node("a").inventory().volumes().toString();
+
+            assertThat(orchestrator.sweepArchives(Duration.ofDays(7))).as("nothing is old enough yet").isEmpty();
+            clock.advance(Duration.ofDays(8));
+            List<String> removed = orchestrator.sweepArchives(Duration.ofDays(7));
+
+            assertThat(removed).containsExactlyInAnyOrder("a: removed archive " + done.id() + ".tar",
+                    "b: removed archive " + done.id() + ".tar");
+            assertThat(fleet.hasArchive("a", failed.id())).as("the archive the active replay adopts").isTrue();
+            assertThat(fleet.hasArchive("a", active.id())).as("an active migration's archive").isTrue();
+            assertThat(fleet.node("a").inventory().volumes().toString()).as("volumes are never swept")
+                    .isEqualTo(volumesOnA);
+            assertThat(runToEnd(replay).state()).isEqualTo(DONE);
+        }
+
+        @Test
+        @DisplayName("refuses a retention that is not positive")
+        void refusesNonPositiveRetention() {
+            assertThatThrownBy(() -> orchestrator.sweepArchives(Duration.ZERO))
+                    .isInstanceOf(InvalidInputException.class).hasMessageContaining("retention");
+        }
+    }
 }

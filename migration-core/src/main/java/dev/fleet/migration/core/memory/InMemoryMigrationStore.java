@@ -6,6 +6,8 @@ import dev.fleet.migration.core.ConflictException;
 import dev.fleet.migration.core.Migration;
 import dev.fleet.migration.core.MigrationId;
 import dev.fleet.migration.core.MigrationNotFoundException;
+import dev.fleet.migration.core.MigrationPage;
+import dev.fleet.migration.core.MigrationQuery;
 import dev.fleet.migration.core.StaleVersionException;
 import dev.fleet.migration.core.spi.MigrationStore;
 import java.util.ArrayList;
@@ -76,6 +78,23 @@ public final class InMemoryMigrationStore implements MigrationStore {
         List<Migration> all = new ArrayList<>(current.values());
         all.sort(NEWEST_FIRST);
         return all;
+    }
+
+    /** Filters under the lock, then sorts only the matches (creation time and id never change). */
+    @Override
+    public MigrationPage page(MigrationQuery query) {
+        List<Migration> matches = new ArrayList<>();
+        synchronized (this) {
+            for (Migration m : current.values()) {
+                if (query.matches(m)) {
+                    matches.add(m);
+                }
+            }
+        }
+        matches.sort(NEWEST_FIRST);
+        int from = (int) Math.min(matches.size(), (long) query.offset());
+        int to = (int) Math.min(matches.size(), (long) from + query.limit());
+        return new MigrationPage(matches.subList(from, to), matches.size(), query);
     }
 
     @Override

@@ -4,6 +4,8 @@ import dev.fleet.migration.core.ActiveMigrationExistsException;
 import dev.fleet.migration.core.AppRef;
 import dev.fleet.migration.core.Migration;
 import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.MigrationPage;
+import dev.fleet.migration.core.MigrationQuery;
 import dev.fleet.migration.core.StaleVersionException;
 import dev.fleet.migration.core.StoreException;
 import java.util.List;
@@ -40,8 +42,30 @@ public interface MigrationStore {
     /** The current record. */
     Optional<Migration> find(MigrationId id);
 
-    /** Every migration, newest first (by creation time, then id). */
+    /**
+     * Every migration, newest first (by creation time, then id). Reads the whole store: for a
+     * screen or an API answer use {@link #page}.
+     */
     List<Migration> list();
+
+    /**
+     * One page of the migrations that pass the query's filter, in {@link #list()}'s order, with
+     * the number of matches over every page. Called by the control plane's listing (the API,
+     * the Control Panel, {@code fleet list}) on every request, concurrently: an implementation
+     * over many migrations answers from an index, reading only the page's records and counting
+     * without decoding them.
+     *
+     * <p>The default filters {@link #list()}, which is correct and reads everything; the
+     * in-memory and JDBC stores override it.
+     *
+     * @throws StoreException for I/O
+     */
+    default MigrationPage page(MigrationQuery query) {
+        List<Migration> matches = list().stream().filter(query::matches).toList();
+        int from = (int) Math.min(matches.size(), (long) query.offset());
+        int to = (int) Math.min(matches.size(), (long) from + query.limit());
+        return new MigrationPage(matches.subList(from, to), matches.size(), query);
+    }
 
     /** The migrations not yet DONE or FAILED, oldest first. */
     List<Migration> active();

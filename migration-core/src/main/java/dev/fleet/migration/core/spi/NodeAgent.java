@@ -85,4 +85,21 @@ public interface NodeAgent {
      * @throws NodeUnavailableException when the node cannot be reached
      */
     NodeInventory inventory();
+
+    /**
+     * The retention sweep: removes the files this node keeps for ended migrations (archives,
+     * deltas, change fences, leftovers of staging and of transports) once the newest of them is
+     * older than {@code olderThan}, except those of the migrations in {@code keep} (every active
+     * migration, and every archive an active replay is about to adopt). Never touches a volume,
+     * a container or an image. Idempotent.
+     *
+     * <p>The default keeps nothing on disk and so has nothing to sweep.
+     *
+     * @return what was removed, for people (one line a migration)
+     * @throws NodeUnavailableException when the node cannot be reached
+     */
+    default java.util.List<String> sweepArchives(java.time.Instant olderThan,
+                                                 java.util.Set<dev.fleet.migration.core.MigrationId> keep) {
+        return java.util.List.of();
+    }
 }

@@ -11,6 +11,8 @@ import dev.fleet.migration.core.Migration;
 import dev.fleet.migration.core.MigrationEvent;
 import dev.fleet.migration.core.MigrationId;
 import dev.fleet.migration.core.MigrationNotFoundException;
+import dev.fleet.migration.core.MigrationPage;
+import dev.fleet.migration.core.MigrationQuery;
 import dev.fleet.migration.core.MigrationState;
 import dev.fleet.migration.core.StaleVersionException;
 import dev.fleet.migration.core.spi.MigrationStore;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -226,6 +229,123 @@ public abstract class MigrationStoreContract {
             save(m, new MigrationEvent.Failed("x", Compensation.NOT_NEEDED));
             assertThat(store.maxEpoch(AppRef.parse("web"))).isEqualTo(5);
             assertThat(store.maxEpoch(AppRef.parse("other"))).isZero();
+        }
+    }
+
+    @Nested
+    @DisplayName("paging and filtering")
+    class Paging {
+        /**
+         * 25 migrations m-00 .. m-24 of apps app-0 .. app-4 (five each), created in that order:
+         * the first 20 failed, m-20 and m-21 pending, m-22 .. m-24 snapshotting.
+         */
+        private List<Migration> seed() {
+            List<Migration> all = new ArrayList<>();
+            for (int i = 0; i < 25; i++) {
+                Migration m = pending(String.format("m-%02d", i), "app-" + (i % 5));
+                store.insert(m);
+                if (i < 20) {
+                    m = save(m, new MigrationEvent.Failed("ended " + i, Compensation.NOT_NEEDED));
+                } else if (i >= 22) {
+                    m = save(m, new MigrationEvent.Advanced(Map.of()));
+                }
+                all.add(m);
+            }
+            return all;
+        }
+
+        private List<String> ids(MigrationPage page) {
+            return page.migrations().stream().map(m -> m.id().value()).toList();
+        }
+
+        @Test
+        @DisplayName("pages of any size, read in turn, are list() cut into pieces, and each names the total")
+        void pagesConcatenateToTheList() {
+            seed();
+            List<Migration> all = store.list();
+            for (int limit : new int[] {1, 7, 25, 100}) {
+                List<Migration> read = new ArrayList<>();
+                MigrationQuery q = MigrationQuery.firstPage().withLimit(limit);
+                while (true) {
+                    MigrationPage p = store.page(q);
+                    assertThat(p.total()).isEqualTo(25);
+                    assertThat(p.migrations()).hasSizeLessThanOrEqualTo(limit);
+                    read.addAll(p.migrations());
+                    if (!p.hasMore()) {
+                        break;
+                    }
+                    q = p.next();
+                }
+                assertThat(read).as("pages of %d", limit).isEqualTo(all);
+            }
+        }
+
+        @Test
+        @DisplayName("the first page holds the newest migrations, in full, and an offset past the end is empty")
+        void firstPageIsNewestAndPastTheEndIsEmpty() {
+            List<Migration> all = seed();
+            MigrationPage first = store.page(MigrationQuery.firstPage().withLimit(3));
+            assertThat(ids(first)).containsExactly("m-24", "m-23", "m-22");
+            assertThat(first.migrations().get(0)).isEqualTo(all.get(24));
+            assertThat(first.hasMore()).isTrue();
+            MigrationPage past = store.page(MigrationQuery.firstPage().withOffset(25));
+            assertThat(past.migrations()).isEmpty();
+            assertThat(past.total()).isEqualTo(25);
+            assertThat(past.hasMore()).isFalse();
+        }
+
+        @Test
+        @DisplayName("state=active holds exactly active(), newest first, and counts only them")
+        void activeFilterMatchesActive() {
+            seed();
+            List<Migration> active = new ArrayList<>(store.active());
+            java.util.Collections.reverse(active);
+            MigrationPage p = store.page(MigrationQuery.firstPage().withStates(MigrationQuery.ACTIVE));
+            assertThat(p.migrations()).isNotEmpty().isEqualTo(active);
+            assertThat(p.total()).isEqualTo(active.size());
+            assertThat(p.migrations()).allMatch(m -> m.state().isActive());
+        }
+
+        @Test
+        @DisplayName("a set of states, an app, and both together filter before the window is cut")
+        void statesAndAppFilterBeforePaging() {
+            List<Migration> all = seed();
+            Set<MigrationState> ended = MigrationQuery.TERMINAL;
+            List<String> terminalNewestFirst = all.stream().filter(m -> m.state().isTerminal())
+                    .map(m -> m.id().value()).sorted(java.util.Comparator.reverseOrder()).toList();
+            MigrationPage terminal = store.page(MigrationQuery.firstPage().withStates(ended).withOffset(2).withLimit(4));
+            assertThat(terminal.total()).isEqualTo(terminalNewestFirst.size());
+            assertThat(ids(terminal)).isEqualTo(terminalNewestFirst.subList(2, 6));
+
+            MigrationPage snapshotting = store.page(MigrationQuery.firstPage()
+                    .withStates(Set.of(MigrationState.SNAPSHOTTING)));
+            assertThat(ids(snapshotting)).containsExactly("m-24", "m-23", "m-22");
+            MigrationPage twoStates = store.page(MigrationQuery.firstPage()
+                    .withStates(Set.of(MigrationState.PENDING, MigrationState.FAILED)).withLimit(3));
+            assertThat(ids(twoStates)).containsExactly("m-21", "m-20", "m-19");
+            assertThat(twoStates.total()).isEqualTo(22);
+
+            MigrationPage app = store.page(MigrationQuery.firstPage().withApp(AppRef.parse("app-3")).withLimit(2));
+            assertThat(app.total()).isEqualTo(5);
+            assertThat(ids(app)).containsExactly("m-23", "m-18");
+
+            MigrationPage both = store.page(MigrationQuery.firstPage().withApp(AppRef.parse("app-3"))
+                    .withStates(MigrationQuery.ACTIVE));
+            assertThat(ids(both)).containsExactly("m-23");
+            assertThat(both.total()).isEqualTo(1);
+
+            MigrationPage none = store.page(MigrationQuery.firstPage().withApp(AppRef.parse("compose:app-3")));
+            assertThat(none.migrations()).isEmpty();
+            assertThat(none.total()).isZero();
+        }
+
+        @Test
+        @DisplayName("a page shows each migration's current version, not an older one")
+        void pageShowsCurrentVersion() {
+            Migration m = pending("m-1", "web");
+            store.insert(m);
+            m = save(m, new MigrationEvent.Advanced(Map.of()));
+            assertThat(store.page(MigrationQuery.firstPage()).migrations()).containsExactly(m);
         }
     }
 

@@ -82,6 +82,17 @@ public final class FakeFleet {
         return this;
     }
 
+    /** Undoes {@link #failAlways}: operations of this kind started from now on succeed again. */
+    public synchronized FakeFleet failNoMore(dev.fleet.migration.core.spi.OperationKind kind) {
+        failing.remove(kind);
+        return this;
+    }
+
+    /** Deletes a node's copy of a migration's archive (a disk wiped, a sweep). */
+    public synchronized void dropArchive(String node, MigrationId id) {
+        nodeOf(NodeId.of(node)).archives.remove(id + ".tar");
+    }
+
     /** The chance that a preflight, submit or status call throws {@link NodeUnavailableException}. */
     public synchronized FakeFleet unavailableRate(double rate) {
         this.unavailableRate = rate;
@@ -123,11 +134,17 @@ public final class FakeFleet {
         }
     }
 
-    /** Everything on a node that an abort must leave as it found it: inventory plus archives. */
+    /**
+     * Everything on a node that an abort must leave as it found it: inventory plus archives,
+     * except the archives this node wrote as a source, which are kept on purpose (a replay may
+     * adopt them; the retention sweep removes them).
+     */
     public synchronized String snapshotOf(String node) {
         Node n = nodeOf(NodeId.of(node));
         n.settle();
-        return n.inventory().toString() + " archives=" + new TreeMap<>(n.archives).keySet();
+        java.util.Set<String> archives = new java.util.TreeSet<>(n.archives.keySet());
+        archives.removeAll(n.written);
+        return n.inventory().toString() + " archives=" + archives;
     }
 
     /**
@@ -153,7 +170,8 @@ public final class FakeFleet {
                 sb.append(v).append("; ");
             }
         }
-        sb.append("archive=").append(n.archives.containsKey(migration + ".tar"));
+        sb.append("archive=").append(n.archives.containsKey(migration + ".tar")
+                && !n.written.contains(migration + ".tar"));
         return sb.toString();
     }
 
@@ -279,6 +297,10 @@ public final class FakeFleet {
         final Map<String, Container> containers = new TreeMap<>();
         final Map<String, Volume> volumes = new TreeMap<>();
         final Map<String, Archive> archives = new TreeMap<>();
+        /** Archives this node wrote as a source: kept after the migration ends, whichever way. */
+        final java.util.Set<String> written = new java.util.TreeSet<>();
+        /** When each archive arrived on this node, for the retention sweep. */
+        final Map<String, java.time.Instant> archivedAt = new TreeMap<>();
         final Map<String, Op> journal = new LinkedHashMap<>();
         /** The journal's running operations, so settling stays cheap when the journal is long. */
         final List<Op> running = new ArrayList<>();
@@ -340,6 +362,20 @@ public final class FakeFleet {
             Progress done = new Progress(1000, 1000, 1000);
             switch (r.kind()) {
                 case SNAPSHOT -> {
+                    if (r.archive().isPresent()) {
+                        // a replay: adopt the kept archive instead of reading the volumes again
+                        Archive kept = archives.get(r.archive().get().fileName());
+                        if (kept == null || !kept.sha256().equals(r.archive().get().sha256())) {
+                            throw new NodeOperationException(id, "snapshot", "no kept archive "
+                                    + r.archive().get().fileName() + " with sha256 " + r.archive().get().sha256());
+                        }
+                        archives.put(archiveName, kept);
+                        archivedAt.put(archiveName, clock.instant());
+                        written.add(archiveName);
+                        ArchiveInfo info = new ArchiveInfo("/var/lib/fleet/migrations/" + archiveName, 1000,
+                                kept.sha256());
+                        return OperationStatus.succeeded(r.key(), done, Optional.of(info), Map.of());
+                    }
                     Map<String, Container> cs = new TreeMap<>();
                     Map<String, Volume> vs = new TreeMap<>();
                     for (String c : containerNames(r.app())) {
@@ -355,6 +391,8 @@ public final class FakeFleet {
                     }
                     String sha = sha(m + cs.keySet().toString() + vs.values());
                     archives.put(archiveName, new Archive(sha, cs, vs));
+                    archivedAt.put(archiveName, clock.instant());
+                    written.add(archiveName);
                     ArchiveInfo info = new ArchiveInfo("/var/lib/fleet/migrations/" + archiveName, 1000, sha);
                     return OperationStatus.succeeded(r.key(), done, Optional.of(info), Map.of());
                 }
@@ -364,6 +402,7 @@ public final class FakeFleet {
                         throw new NodeOperationException(id, "transfer", "no archive " + archiveName);
                     }
                     nodeOf(r.target()).archives.put(archiveName, a);
+                    nodeOf(r.target()).archivedAt.put(archiveName, clock.instant());
                     return OperationStatus.succeeded(r.key(), done, Optional.empty(),
                             Map.of(Orchestrator.FACT_VERIFIED_SHA256, a.sha256()));
                 }
@@ -589,10 +628,29 @@ public final class FakeFleet {
                             checkTwoCopies(request.app());
                         }
                     }
-                    if (archives.remove(m + ".tar") != null) {
+                    // the source keeps its archive (a replay may adopt it; retention sweeps it); the
+                    // target's copy goes with the rest of what the migration made there
+                    if (request.role() == Role.TARGET && archives.remove(m + ".tar") != null) {
                         actions.add("removed archive " + m + ".tar");
                     }
                     return actions;
+                }
+            }
+
+            @Override
+            public List<String> sweepArchives(java.time.Instant olderThan, java.util.Set<MigrationId> keep) {
+                synchronized (FakeFleet.this) {
+                    List<String> removed = new ArrayList<>();
+                    for (String name : new ArrayList<>(archives.keySet())) {
+                        MigrationId m = MigrationId.of(name.substring(0, name.length() - ".tar".length()));
+                        java.time.Instant at = archivedAt.getOrDefault(name, java.time.Instant.MIN);
+                        if (!keep.contains(m) && at.isBefore(olderThan)) {
+                            archives.remove(name);
+                            archivedAt.remove(name);
+                            removed.add("removed archive " + name);
+                        }
+                    }
+                    return removed;
                 }
             }
 

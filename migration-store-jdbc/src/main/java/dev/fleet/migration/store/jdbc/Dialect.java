@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /**
  * The few places where SQLite and PostgreSQL differ, kept in one switch so every statement
- * elsewhere is portable SQL. Only {@link #SQLITE} is exercised today; {@link #POSTGRESQL} holds
- * what the PostgreSQL store will need and is not reachable from the public API yet.
+ * elsewhere is portable SQL: {@link #SQLITE} for {@link SqliteMigrationStore}, {@link #POSTGRESQL}
+ * for {@link PostgresMigrationStore}.
  */
 enum Dialect {
     SQLITE {
@@ -58,7 +58,27 @@ enum Dialect {
         boolean serializeWritesInProcess() {
             return false;
         }
+
+        @Override
+        void lockSchema(java.sql.Connection c) throws SQLException {
+            // CREATE TABLE IF NOT EXISTS races in PostgreSQL (a duplicate pg_type row); one
+            // transaction-scoped advisory lock makes concurrent openers take turns
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+            }
+        }
     };
+
+    /** The advisory lock key PostgreSQL openers take while they read and upgrade the schema. */
+    static final long SCHEMA_LOCK = 0x466c656574L; // "Fleet"
+
+    /**
+     * Serialises schema upgrades between processes, in the caller's transaction. SQLite needs
+     * nothing: its first write takes the database's only write lock.
+     */
+    void lockSchema(java.sql.Connection c) throws SQLException {
+        // nothing by default
+    }
 
     /** True when the statement broke a primary key or unique index. */
     abstract boolean isUniqueViolation(SQLException e);

@@ -6,6 +6,9 @@ import dev.fleet.migration.core.ConflictException;
 import dev.fleet.migration.core.Migration;
 import dev.fleet.migration.core.MigrationId;
 import dev.fleet.migration.core.MigrationNotFoundException;
+import dev.fleet.migration.core.MigrationPage;
+import dev.fleet.migration.core.MigrationQuery;
+import dev.fleet.migration.core.MigrationState;
 import dev.fleet.migration.core.StaleVersionException;
 import dev.fleet.migration.core.StoreException;
 import dev.fleet.migration.core.spi.MigrationStore;
@@ -14,8 +17,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -38,7 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * cause's message. Thread-safe. Close it to release the database.
  */
 public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoCloseable
-        permits SqliteMigrationStore {
+        permits SqliteMigrationStore, PostgresMigrationStore {
 
     /** Attempts for a transaction that fails transiently (lock contention past the timeout). */
     private static final int ATTEMPTS = 5;
@@ -49,12 +55,23 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
             "INSERT INTO migration_history (id, version, app, state, epoch, record) VALUES (?, ?, ?, ?, ?, ?)";
     private static final String UPDATE = "UPDATE migrations SET state = ?, version = ?, epoch = ?, record = ?"
             + " WHERE id = ? AND version = ? AND app = ?";
+    /** Decoded records kept for the listing: a few screens of the newest and every active one, typically. */
+    private static final int DECODED_CACHE = 4096;
+    /** Records read by one statement: under every SQLite's limit of bound parameters (999 before 3.32). */
+    private static final int RECORDS_PER_READ = 500;
     private static final String ACTIVE_WHERE = "state NOT IN ('DONE', 'FAILED')";
 
     private final String where;
     private final Dialect dialect;
     private final ConnectionPool pool;
     private final ReentrantLock writeLock;
+    /**
+     * The record the listing last decoded for each id; used only when the page's walk finds the
+     * same version. A saved version never changes (every save is a compare-and-set that raises
+     * it), so a used entry is never stale, whoever writes the database. Lock-free; emptied when
+     * it outgrows {@link #DECODED_CACHE}, so a long listing history cannot grow it.
+     */
+    private final ConcurrentHashMap<String, Migration> decoded = new ConcurrentHashMap<>();
 
     /**
      * Opens the store and brings the schema up to date.
@@ -69,7 +86,10 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
         this.pool = new ConnectionPool(opener, maxConnections);
         this.writeLock = dialect.serializeWritesInProcess() ? new ReentrantLock(true) : null;
         try {
-            write("open the database", c -> Schema.upgrade(c, where));
+            write("open the database", c -> {
+                dialect.lockSchema(c); // two processes opening one new database must not both apply a step
+                return Schema.upgrade(c, where);
+            });
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -180,6 +200,122 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
                 + " ORDER BY created_at_s DESC, created_at_ns DESC, " + dialect.orderedId() + " DESC");
     }
 
+    /**
+     * Two short statements on one connection, then the records not yet decoded. The page's ids
+     * and versions come from a walk of a covering index alone (newest first, the partial active
+     * one, by state, or by app and state; see {@link Schema}), cut with LIMIT/OFFSET there, and
+     * the count reads the same kind of index: neither touches a row. Then only the records not
+     * in {@link #decoded} are read, by primary key, and decoded.
+     */
+    @Override
+    public MigrationPage page(MigrationQuery query) {
+        List<String> args = new ArrayList<>();
+        String select = pageSql(query, args, dialect);
+        List<String> countArgs = new ArrayList<>();
+        String count = countSql(query, countArgs);
+        return read("list migrations", c -> {
+            List<String> ids = new ArrayList<>(Math.min(query.limit(), 128));
+            Map<String, Migration> found = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(select)) {
+                int i = bind(ps, args);
+                ps.setInt(i, query.limit());
+                ps.setInt(i + 1, query.offset());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String id = rs.getString(1);
+                        ids.add(id);
+                        Migration known = decoded.get(id);
+                        if (known != null && known.version() == rs.getLong(2)) {
+                            found.put(id, known);
+                        }
+                    }
+                }
+            }
+            long total;
+            try (PreparedStatement ps = c.prepareStatement(count)) {
+                bind(ps, countArgs);
+                try (ResultSet rs = ps.executeQuery()) {
+                    total = rs.next() ? rs.getLong(1) : 0;
+                }
+            }
+            List<String> missing = ids.stream().filter(id -> !found.containsKey(id)).toList();
+            // a record saved since the walk reads as its newer version: never older than the walk saw
+            for (int from = 0; from < missing.size(); from += RECORDS_PER_READ) {
+                List<String> chunk = missing.subList(from, Math.min(missing.size(), from + RECORDS_PER_READ));
+                String in = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, record FROM migrations WHERE id IN (" + in
+                        + ")")) {
+                    bind(ps, chunk);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            Migration m = decode(rs.getString(1), rs.getString(2));
+                            if (decoded.size() >= DECODED_CACHE) {
+                                decoded.clear(); // rare: more distinct migrations listed than kept
+                            }
+                            decoded.put(m.id().value(), m);
+                            found.put(m.id().value(), m);
+                        }
+                    }
+                }
+            }
+            List<Migration> out = new ArrayList<>(ids.size());
+            for (String id : ids) {
+                Migration m = found.get(id);
+                if (m != null) {
+                    out.add(m);
+                }
+            }
+            return new MigrationPage(out, total, query);
+        });
+    }
+
+    private static final String NEWEST_FIRST = "created_at_s DESC, created_at_ns DESC, %s DESC";
+
+    /** The page statement (ids and versions); its arguments are {@code args}, then the limit and the offset. */
+    static String pageSql(MigrationQuery query, List<String> args, Dialect dialect) {
+        return "SELECT id, version FROM migrations" + where(query, args, true) + " ORDER BY "
+                + String.format(NEWEST_FIRST, dialect.orderedId()) + " LIMIT ? OFFSET ?";
+    }
+
+    /** The count statement. */
+    static String countSql(MigrationQuery query, List<String> args) {
+        return "SELECT COUNT(*) FROM migrations" + where(query, args, false);
+    }
+
+    /**
+     * The WHERE clause (with a leading space, or empty) and its arguments. The active filter is
+     * written as the partial index's own predicate for the page, so the planner walks that
+     * index in order; the count lists the five active states instead, which the state index
+     * answers with five short searches.
+     */
+    private static String where(MigrationQuery query, List<String> args, boolean page) {
+        List<String> terms = new ArrayList<>();
+        if (query.activeOnly() && page) {
+            terms.add(ACTIVE_WHERE);
+        } else if (!query.everyState()) {
+            StringBuilder in = new StringBuilder("state IN (");
+            boolean first = true;
+            for (MigrationState st : query.states()) {
+                in.append(first ? "?" : ", ?");
+                first = false;
+                args.add(st.name());
+            }
+            terms.add(in.append(')').toString());
+        }
+        query.app().ifPresent(a -> {
+            terms.add("app = ?");
+            args.add(a.id());
+        });
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private static int bind(PreparedStatement ps, List<String> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            ps.setString(i + 1, args.get(i));
+        }
+        return args.size() + 1;
+    }
+
     @Override
     public List<Migration> active() {
         return query("list active migrations", "SELECT id, record FROM migrations WHERE " + ACTIVE_WHERE
@@ -210,6 +346,15 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
     @Override
     public void close() {
         pool.close();
+    }
+
+    /**
+     * The leases that let several control planes share this store, each migration ticked by one
+     * of them at a time (pass them to {@code Orchestrator.Builder.leases}). Kept in the same
+     * database, table {@code migration_leases}.
+     */
+    public dev.fleet.migration.core.spi.MigrationLeases leases() {
+        return new JdbcMigrationLeases(this);
     }
 
     /** The database this store uses, as messages name it. */
@@ -319,12 +464,12 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
     }
 
     /** Runs read-only work on one connection in autocommit mode (a single statement is consistent). */
-    private <T> T read(String what, Work<T> work) {
+    <T> T read(String what, Work<T> work) {
         return withRetries(what, () -> run(work, false));
     }
 
     /** Runs work in one transaction: committed if it returns, rolled back if it throws. */
-    private <T> T write(String what, Work<T> work) {
+    <T> T write(String what, Work<T> work) {
         if (writeLock != null) {
             writeLock.lock();
         }

@@ -46,7 +46,31 @@ final class Schema {
                             + " epoch BIGINT NOT NULL,"
                             + " record TEXT NOT NULL,"
                             + " PRIMARY KEY (id, version))",
-                    "CREATE INDEX migration_history_by_app_epoch ON migration_history (app, epoch)")));
+                    "CREATE INDEX migration_history_by_app_epoch ON migration_history (app, epoch)")),
+            new Step(2, "covering indexes for listing pages, newest first, by state and by app", List.of(
+                    // a page is an index walk alone: each index ends with (id, version), so the
+                    // walk yields the page's ids and versions, stops at the limit, and COUNT(*)
+                    // reads the same index, all without touching a record; the creation-order
+                    // indexes of step 1 become these covering ones
+                    "DROP INDEX migrations_by_creation",
+                    "DROP INDEX migrations_active_by_creation",
+                    "CREATE INDEX migrations_newest ON migrations (created_at_s, created_at_ns, id, version)",
+                    // state too: SQLite counts an index covering only when it holds the columns of
+                    // its own WHERE
+                    "CREATE INDEX migrations_active_newest ON migrations (created_at_s, created_at_ns, id, version, state)"
+                            + " WHERE state NOT IN ('DONE', 'FAILED')",
+                    "CREATE INDEX migrations_by_state_newest"
+                            + " ON migrations (state, created_at_s, created_at_ns, id, version)",
+                    // an app has few migrations: its page sorts them; with a state as well it needs no sort
+                    "CREATE INDEX migrations_by_app_state_newest"
+                            + " ON migrations (app, state, created_at_s, created_at_ns, id, version)")),
+            new Step(3, "leases: which control plane ticks each migration", List.of(
+                    // no foreign key: a lease is coordination, not part of the record, and is
+                    // deleted when its migration ends
+                    "CREATE TABLE migration_leases ("
+                            + " id VARCHAR(64) NOT NULL PRIMARY KEY,"
+                            + " owner VARCHAR(200) NOT NULL,"
+                            + " expires_at_ms BIGINT NOT NULL)")));
 
     /** The newest version this code knows. */
     static final int CURRENT = STEPS.get(STEPS.size() - 1).version();
