@@ -55,6 +55,12 @@ import org.slf4j.LoggerFactory;
  * gracefully and sends the final delta; START_TARGET applies it, starts, and passes the health
  * gate; RETIRE_SOURCE renames the source {@code <name>.migrated-<short id>}.
  *
+ * <p>Volumes on btrfs or ZFS (see {@link dev.fleet.migration.docker.cow.CowStorage}) are read from
+ * an atomic snapshot instead of live, their final delta is the difference of two snapshots (or an
+ * incremental native stream when the target declared the same pool kind with
+ * {@link Builder#peerVolumePool}), and a target with {@link Builder#volumePool} places restored
+ * volumes on fresh subvolumes or datasets.
+ *
  * <p>Every operation is journaled in {@code <archive-dir>/journal.jsonl}: a replayed key returns
  * the first result, a higher epoch adopts the operation, a lower epoch than the highest seen
  * for the app is refused with {@link FencedException}. Long work runs on worker threads;
@@ -105,6 +111,8 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         this.journal = new Journal(b.archiveDir.resolve("journal.jsonl"));
         this.ctx = new NodeContext(b.node, new Engine(http, b.node), journal, b.archiveDir, b.transport, b.peers,
                 b.clock, b.stopTimeout, b.probeHostPorts, b.healthHost, b.filesystem);
+        ctx.cow = new dev.fleet.migration.docker.cow.CowStorage(b.node, b.clock, b.archiveDir, b.poolSnapshots,
+                Optional.ofNullable(b.volumePool), b.peerPools);
         this.source = new SourceSide(ctx);
         this.target = new TargetSide(ctx);
         this.workers = Executors.newCachedThreadPool(r -> {
@@ -260,6 +268,15 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
     }
 
     @Override
+    public List<String> sweepArchives(java.time.Instant olderThan, java.util.Set<dev.fleet.migration.core.MigrationId> keep) {
+        List<String> removed = ArchiveSweeper.sweep(ctx.archiveDir, olderThan, keep);
+        if (!removed.isEmpty()) {
+            log.info("node {}: retention sweep: {}", ctx.node, removed);
+        }
+        return removed;
+    }
+
+    @Override
     public NodeInventory inventory() {
         List<NodeInventory.Container> containers = new ArrayList<>();
         for (JsonNode s : ctx.engine.list("/containers/json?all=1")) {
@@ -277,7 +294,9 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         if (vs != null) {
             for (JsonNode v : vs.path("Volumes")) {
                 String fingerprint;
-                Path mp = Path.of(v.path("Mountpoint").asText("/nonexistent"));
+                // a bind volume's data is at its device (its _data directory is empty while unmounted)
+                Path mp = v.path("Mountpoint").isTextual() ? dev.fleet.migration.docker.cow.VolumeBackend.dataPath(v)
+                        : Path.of("/nonexistent");
                 if ("local".equals(v.path("Driver").asText()) && Files.isDirectory(mp)) {
                     fingerprint = TreeFingerprint.of(mp);
                 } else {
@@ -325,6 +344,9 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         private boolean probeHostPorts = true;
         private String healthHost = "127.0.0.1";
         private ContainerFilesystem filesystem = ContainerFilesystem.COMMIT;
+        private boolean poolSnapshots = true;
+        private dev.fleet.migration.docker.cow.CowStorage.Pool volumePool;
+        private final Map<NodeId, dev.fleet.migration.storage.cow.PoolKind> peerPools = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -386,6 +408,34 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         /** Where the health gate connects to the app's port; default 127.0.0.1. */
         public Builder healthHost(String host) {
             this.healthHost = host;
+            return this;
+        }
+
+        /**
+         * Whether volumes found on a btrfs subvolume or ZFS dataset are snapshotted atomically
+         * there (default true); false reads every volume live behind the change fence.
+         */
+        public Builder poolSnapshots(boolean enabled) {
+            this.poolSnapshots = enabled;
+            return this;
+        }
+
+        /**
+         * Where this node, as a target, places restored volumes: each becomes a {@code local} bind
+         * volume on a fresh subvolume (btrfs) or dataset (ZFS) under {@code root}, which must be on
+         * a pool of that kind (checked by preflight). Without it, volumes are plain local volumes.
+         */
+        public Builder volumePool(dev.fleet.migration.storage.cow.PoolKind kind, Path root) {
+            this.volumePool = new dev.fleet.migration.docker.cow.CowStorage.Pool(kind, root);
+            return this;
+        }
+
+        /**
+         * The pool kind a peer places restored volumes on (its {@link #volumePool}): a volume that
+         * is a whole subvolume or dataset of the same kind travels to it as a native send stream.
+         */
+        public Builder peerVolumePool(NodeId peer, dev.fleet.migration.storage.cow.PoolKind kind) {
+            peerPools.put(Objects.requireNonNull(peer, "peer"), Objects.requireNonNull(kind, "kind"));
             return this;
         }
 

@@ -37,6 +37,8 @@ final class NodeContext {
     final boolean probeHostPorts;
     final String healthHost;
     final DockerNodeAgent.ContainerFilesystem filesystem;
+    /** Volumes on btrfs or ZFS: snapshots, native streams, the volume pool. Set once by the agent's constructor. */
+    dev.fleet.migration.docker.cow.CowStorage cow;
 
     NodeContext(NodeId node, Engine engine, Journal journal, Path archiveDir, Transport transport,
                 Map<NodeId, DockerNodeAgent.Peer> peers, Clock clock, Duration stopTimeout, boolean probeHostPorts,
@@ -210,7 +212,8 @@ final class NodeContext {
                     "volume " + volume.path("Name").asText() + " uses driver " + volume.path("Driver").asText()
                             + "; only the local driver can be read on the node");
         }
-        return Path.of(volume.path("Mountpoint").asText());
+        // a bind volume's data lives at its device; its _data directory is empty while no container runs
+        return dev.fleet.migration.docker.cow.VolumeBackend.dataPath(volume);
     }
 
     boolean ours(JsonNode labels, MigrationId m) {

@@ -299,15 +299,15 @@ class DockerMigrationIT {
         nodes.deployWebApp(A, app, volume);
         nodes.docker(B, "volume", "create", volume);
         Files.writeString(nodes.mountpoint(B, volume).resolve("precious"), "theirs");
-        NodeInventory sourceBefore = nodes.a.inventory();
-        NodeInventory targetBefore = nodes.b.inventory();
+        NodeInventory sourceBefore = TestNodes.owned(nodes.a.inventory(), app);
+        NodeInventory targetBefore = TestNodes.owned(nodes.b.inventory(), app);
 
         Migration m = advanceUntil(orchestrator.create(app, A.value(), B.value()), Migration::isTerminal);
 
         assertThat(m.state()).isEqualTo(MigrationState.FAILED);
         assertThat(m.failure().orElseThrow().reason()).contains("volume named '" + volume + "' already exists");
-        assertThat(nodes.b.inventory()).isEqualTo(targetBefore);
-        assertThat(nodes.a.inventory()).isEqualTo(sourceBefore);
+        assertThat(TestNodes.owned(nodes.b.inventory(), app, m.id().value())).isEqualTo(targetBefore);
+        assertThat(TestNodes.owned(nodes.a.inventory(), app, m.id().value())).isEqualTo(sourceBefore);
     }
 
     @Test
@@ -337,8 +337,8 @@ class DockerMigrationIT {
         TestTrees.smallFiles(nodes.mountpoint(A, volume), 200);
         Files.writeString(nodes.mountpoint(A, volume).resolve("index.html"), "abort " + app);
         int port = nodes.deployWebApp(A, app, volume);
-        NodeInventory sourceBefore = nodes.a.inventory();
-        NodeInventory targetBefore = nodes.b.inventory();
+        NodeInventory sourceBefore = TestNodes.owned(nodes.a.inventory(), app);
+        NodeInventory targetBefore = TestNodes.owned(nodes.b.inventory(), app);
 
         Migration m = orchestrator.create(app, A.value(), B.value());
         Predicate<Migration> at = switch (when) {
@@ -352,8 +352,8 @@ class DockerMigrationIT {
         if (m.state() != MigrationState.DONE) {
             m = orchestrator.fail(m.id(), "test abort in " + when);
             assertThat(m.state()).isEqualTo(MigrationState.FAILED);
-            assertThat(nodes.a.inventory()).isEqualTo(sourceBefore);
-            assertThat(nodes.b.inventory()).isEqualTo(targetBefore);
+            assertThat(TestNodes.owned(nodes.a.inventory(), app, m.id().value())).isEqualTo(sourceBefore);
+            assertThat(TestNodes.owned(nodes.b.inventory(), app, m.id().value())).isEqualTo(targetBefore);
             TestNodes.assertServes(port, "/index.html", "abort " + app);
         } else {
             // RETIRE_SOURCE is the last step: the migration is DONE and cannot be aborted any more
@@ -365,6 +365,16 @@ class DockerMigrationIT {
                 assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).toList())
                         .as("files of the aborted migration left on the target").isEmpty();
             }
+            try (var files = Files.list(nodes.archiveA)) {
+                List<String> kept = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted()
+                        .toList();
+                List<String> finished = List.of(prefix + ".fence", prefix + ".tar");
+                if (m.archive().isPresent()) {
+                    assertThat(kept).as("the source keeps the finished archive and its fence for a replay").isEqualTo(finished);
+                } else { // the snapshot may have finished on the node just before the abort reached it
+                    assertThat(kept).as("nothing partial is left on the source").isIn(List.of(), finished);
+                }
+            }
         }
     }
 
@@ -372,16 +382,16 @@ class DockerMigrationIT {
     @DisplayName("a hostile archive on the target is refused by RESTORE and changes nothing")
     void restoreRefusesHostileArchive() throws Exception {
         String app = unique("evil");
-        NodeInventory targetBefore = nodes.b.inventory();
         dev.fleet.migration.core.MigrationId id = dev.fleet.migration.core.MigrationId.of("m-" + app);
+        NodeInventory targetBefore = TestNodes.owned(nodes.b.inventory(), app, id.value());
         Path archive = nodes.archiveB.resolve(id.value() + ".tar");
         byte[] volumeTar = HostileTar.traversal(app);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_SNAPSHOT, id.value(), app, List.of(),
-                List.of(new Manifest.VolumeSpec(app + "-data", "local", Map.of())), List.of(), Map.of());
+                List.of(new Manifest.VolumeSpec(app + "-data", "local", Map.of())));
         dev.fleet.migration.core.ArchiveInfo info;
-        try (var w = new dev.fleet.migration.docker.archive.ArchiveWriter(nodes.archiveB.resolve(id.value() + ".parts"))) {
+        try (var w = new dev.fleet.migration.docker.archive.ArchiveWriter(archive, manifest)) {
             w.add(Manifest.entryFor(app + "-data"), out -> out.write(volumeTar));
-            info = w.finish(manifest, archive, n -> {});
+            info = w.finish();
         }
         var key = new dev.fleet.migration.core.spi.OperationKey(id, OperationKind.RESTORE, 1);
         var status = nodes.b.submit(new dev.fleet.migration.core.spi.OperationRequest(key, AppRef.container(app), A, B,
@@ -394,7 +404,48 @@ class DockerMigrationIT {
         assertThat(status.error().orElseThrow()).contains("refused").contains("'..'");
         assertThat(nodes.archiveB.resolveSibling("pwned-" + app)).doesNotExist();
         assertThat(nodes.archiveB.resolve(id.value() + ".staging")).doesNotExist();
-        assertThat(nodes.b.inventory()).isEqualTo(targetBefore);
+        assertThat(TestNodes.owned(nodes.b.inventory(), app, id.value())).isEqualTo(targetBefore);
+        Files.delete(archive);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "{\"Privileged\":true}",
+        "{\"CapAdd\":[\"SYS_ADMIN\"]}",
+        "{\"Binds\":[\"/:/host\"]}",
+        "{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/etc\",\"Target\":\"/host-etc\"}]}",
+        "{\"PidMode\":\"host\"}",
+        "{\"Devices\":[{\"PathOnHost\":\"/dev/mem\",\"PathInContainer\":\"/dev/mem\",\"CgroupPermissions\":\"rwm\"}]}",
+        "{\"SecurityOpt\":[\"seccomp=unconfined\"]}",
+        "{\"NetworkMode\":\"container:other\"}"})
+    @DisplayName("an archive whose container asks for host privileges is refused by RESTORE before anything is created")
+    void restoreRefusesHostPrivileges(String hostConfig) throws Exception {
+        String app = unique("priv");
+        dev.fleet.migration.core.MigrationId id = dev.fleet.migration.core.MigrationId.of("m-" + app);
+        NodeInventory targetBefore = TestNodes.owned(nodes.b.inventory(), app, id.value());
+        Path archive = nodes.archiveB.resolve(id.value() + ".tar");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var inspect = json.createObjectNode();
+        inspect.put("Name", "/" + app);
+        inspect.putObject("Config").put("Image", "busybox");
+        inspect.set("HostConfig", json.readTree(hostConfig));
+        Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_SNAPSHOT, id.value(), app,
+                List.of(new Manifest.ContainerSpec(app, "fleet-migration/" + app + ":" + id.value(), inspect)), List.of());
+        dev.fleet.migration.core.ArchiveInfo info;
+        try (var w = new dev.fleet.migration.docker.archive.ArchiveWriter(archive, manifest)) {
+            info = w.finish();
+        }
+        var key = new dev.fleet.migration.core.spi.OperationKey(id, OperationKind.RESTORE, 1);
+        var status = nodes.b.submit(new dev.fleet.migration.core.spi.OperationRequest(key, AppRef.container(app), A, B,
+                java.util.Optional.of(info), Duration.ofMinutes(1)));
+        while (status.phase() == dev.fleet.migration.core.spi.OperationStatus.Phase.RUNNING) {
+            Thread.sleep(50);
+            status = nodes.b.status(key).orElseThrow();
+        }
+        assertThat(status.phase()).isEqualTo(dev.fleet.migration.core.spi.OperationStatus.Phase.FAILED);
+        assertThat(status.error().orElseThrow()).contains("asks for more than a migrated container may have");
+        assertThat(nodes.archiveB.resolve(id.value() + ".staging")).doesNotExist();
+        assertThat(TestNodes.owned(nodes.b.inventory(), app, id.value())).isEqualTo(targetBefore);
         Files.delete(archive);
     }
 

@@ -18,6 +18,24 @@ import java.util.concurrent.TimeUnit;
  * starts them, and the agents for them. A missing variable fails the test, naming it.
  */
 final class TestNodes implements AutoCloseable {
+
+    /**
+     * The part of a node's inventory one test can touch: its own app's containers and volumes
+     * (named {@code app}, {@code app.migrated-*}, {@code app-*}) and everything labelled with one
+     * of its migrations. The engines are shared with the other test suites of the project, whose
+     * apps come and go meanwhile, so a whole-node comparison would fail on their work; anything
+     * this test's migrations create or change is still in view (by name or by label).
+     */
+    static dev.fleet.migration.core.spi.NodeInventory owned(dev.fleet.migration.core.spi.NodeInventory all, String app,
+                                                          String... migrations) {
+        java.util.Set<String> ids = java.util.Set.of(migrations);
+        java.util.function.BiPredicate<String, java.util.Map<String, String>> mine = (name, labels) ->
+                name.equals(app) || name.startsWith(app + ".") || name.startsWith(app + "-")
+                        || ids.contains(labels.getOrDefault("dev.fleet.migration.id", ""));
+        return new dev.fleet.migration.core.spi.NodeInventory(
+                all.containers().stream().filter(c -> mine.test(c.name(), c.labels())).toList(),
+                all.volumes().stream().filter(v -> mine.test(v.name(), v.labels())).toList());
+    }
     static final NodeId A = NodeId.of("node-a");
     static final NodeId B = NodeId.of("node-b");
 

@@ -12,22 +12,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.function.LongConsumer;
+import java.util.Map;
+import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * Builds one archive. Each part (the image, each volume) is first streamed to a spool file in
- * the archive directory while its size and sha256 are computed, because the manifest, which
- * comes first, must name them, and a tar header must state its entry's size before the bytes;
- * then the archive is assembled as {@code <name>.tmp}, fsynced once, renamed to its final name,
- * and the directory is fsynced. A crash leaves either no archive or a complete one, never a
- * partial file under the final name.
+ * Builds one archive (format version 2) in a single streaming pass: the manifest first, then
+ * each part (the image, each volume's tree) straight into {@code <name>.tmp} in chunks of
+ * {@link #CHUNK} bytes, each chunk its own tar entry {@code <part>/<8-digit sequence>} (a tar
+ * header must state a size before the bytes, and a part's length is not known until it ends),
+ * and last the trailer {@code index.json} with every part's size, the delta's deletions and the
+ * sha256 of the bytes before it. Then the file is fsynced, renamed to its final name, and the
+ * directory is fsynced: a crash leaves either no archive or a complete one, never a partial file
+ * under the final name.
  *
- * <p>Every sha256 is computed on a second thread from the very buffers that are written (the
- * part's while it is spooled, the whole file's while it is assembled), so hashing overlaps the
- * I/O and no file is ever read back to be hashed. Memory stays bounded: a few 1 MiB buffers.
+ * <p>Nothing is spooled or read back: the sha256 (one running digest: the body's at the trailer,
+ * the whole file's at the end) is computed on a second thread from the very buffers written, and
+ * the file is written back to disk in the background while it grows, so the final fsync has only
+ * the tail left. Memory stays bounded: one chunk and a few 1 MiB buffers.
  *
  * <p>Not thread-safe: one writer per archive.
  */
@@ -39,86 +44,105 @@ public final class ArchiveWriter implements AutoCloseable {
         void writeTo(OutputStream out) throws IOException;
     }
 
+    /** The size of every chunk but a part's last. */
+    public static final int CHUNK = 4 * 1024 * 1024;
+    /** How much is written between two background writebacks. */
+    private static final long WRITEBACK_EVERY = 64L * 1024 * 1024;
     /** The tar record the archive is padded to, as {@code TarArchiveOutputStream} pads it. */
     private static final int TAR_BLOCK = 10240;
     private static final int RECORD = 512;
 
-    private final Path spool;
-    private final List<Manifest.Entry> entries = new ArrayList<>();
-    private final List<Path> files = new ArrayList<>();
+    private final Path target;
+    private final Path tmp;
+    private final FileChannel channel;
+    private final HashingChannelOutput out;
+    private final List<ArchiveIndex.Entry> entries = new ArrayList<>();
+    private final Set<String> names = new HashSet<>();
+    private final byte[] chunk;
+    private final Manifest manifest;
+    private boolean finished;
 
-    /** @param spool a directory for the parts; created, and removed by {@link #close()} */
-    public ArchiveWriter(Path spool) {
-        this.spool = spool;
-        try {
-            VolumeTarExtractor.removeTree(spool);
-            Files.createDirectories(spool);
-        } catch (IOException e) {
-            throw new ArchiveException("could not create the spool directory " + spool + ": " + e.getMessage(), e);
-        }
+    /**
+     * Starts {@code <target>.tmp} (replacing a leftover one) and writes the manifest into it.
+     *
+     * @param target   the archive's final path
+     * @param manifest what it holds; the chunk size is filled in
+     */
+    public ArchiveWriter(Path target, Manifest manifest) {
+        this(target, manifest, CHUNK);
     }
 
-    /** Streams one part to the spool, returning its manifest entry. */
-    public Manifest.Entry add(String entryName, Body body) {
-        Path file = spool.resolve("part-" + files.size());
-        long size;
-        String sha;
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-             HashingChannelOutput out = new HashingChannelOutput(channel, "part")) {
-            body.writeTo(out);
-            sha = out.finish();
-            size = out.count();
+    ArchiveWriter(Path target, Manifest manifest, int chunkSize) {
+        this.target = target;
+        this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        this.manifest = manifest.withChunkSize(chunkSize);
+        this.chunk = new byte[chunkSize];
+        FileChannel ch = null;
+        try {
+            Files.deleteIfExists(tmp);
+            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            this.channel = ch;
+            this.out = new HashingChannelOutput(ch, "archive", WRITEBACK_EVERY);
+            byte[] json = this.manifest.toJson();
+            out.write(header(Manifest.NAME, json.length));
+            out.write(json);
+            pad(out, json.length);
         } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(file); // a failed part leaves nothing, so the writer can go on
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            abandon(ch, e);
             if (e instanceof RuntimeException r) {
                 throw r;
             }
+            throw new ArchiveException("could not start the archive " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Streams one part into the archive, returning what the index records of it. */
+    public ArchiveIndex.Entry add(String entryName, Body body) {
+        if (finished) {
+            throw new IllegalStateException("the archive is finished");
+        }
+        if (!manifest.allows(entryName) || !names.add(entryName)) {
+            throw new IllegalArgumentException("entry " + entryName + " is not declared by the manifest or is added twice");
+        }
+        Chunker chunker = new Chunker(entryName);
+        try {
+            body.writeTo(chunker);
+            chunker.end();
+        } catch (IOException e) {
             throw new ArchiveException("could not write archive part " + entryName + ": " + e.getMessage(), e);
         }
-        Manifest.Entry entry = new Manifest.Entry(entryName, size, sha);
+        ArchiveIndex.Entry entry = new ArchiveIndex.Entry(entryName, chunker.total, chunker.sequence);
         entries.add(entry);
-        files.add(file);
         return entry;
     }
 
+    /** Writes the index, ends the archive and puts it in place atomically. */
+    public ArchiveInfo finish() {
+        return finish(Map.of());
+    }
+
     /**
-     * Writes manifest and parts into {@code target} atomically.
-     *
-     * @param manifest the manifest without entries; the spooled parts' entries are filled in
-     * @param copied   receives the byte counts copied into the archive
+     * Writes the index (with a delta's deletions), ends the archive and puts it in place
+     * atomically.
      */
-    public ArchiveInfo finish(Manifest manifest, Path target, LongConsumer copied) {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        byte[] json = manifest.withEntries(entries).toJson();
+    public ArchiveInfo finish(Map<String, List<String>> deletions) {
+        if (finished) {
+            throw new IllegalStateException("finished twice");
+        }
+        finished = true;
         try {
-            Files.deleteIfExists(tmp);
-            String sha;
-            long length;
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 HashingChannelOutput out = new HashingChannelOutput(channel, "archive")) {
-                out.write(header(Manifest.NAME, json.length));
-                out.write(json);
-                pad(out, json.length);
-                for (int i = 0; i < entries.size(); i++) {
-                    Manifest.Entry entry = entries.get(i);
-                    out.write(header(entry.name(), entry.size()));
-                    try (FileChannel part = FileChannel.open(files.get(i), StandardOpenOption.READ)) {
-                        out.copyFrom(part, entry.size(), copied);
-                    }
-                    pad(out, entry.size());
-                    Files.delete(files.get(i)); // frees the spool space as we go
-                }
-                out.write(new byte[2 * RECORD]); // end of archive
-                long end = out.count();
-                out.write(new byte[(int) ((TAR_BLOCK - end % TAR_BLOCK) % TAR_BLOCK)]);
-                sha = out.finish();
-                length = out.count();
-                channel.force(true); // once, for the whole file
-            }
+            byte[] template = ArchiveIndex.template(entries, deletions);
+            out.write(header(Manifest.INDEX, template.length));
+            byte[] index = ArchiveIndex.fill(template, out.mark()); // the body: every byte up to here
+            out.write(index);
+            pad(out, index.length);
+            out.write(new byte[2 * RECORD]); // end of archive
+            long end = out.count();
+            out.write(new byte[(int) ((TAR_BLOCK - end % TAR_BLOCK) % TAR_BLOCK)]);
+            String sha = out.finish();
+            long length = out.count();
+            channel.force(true); // whatever the background writeback has not written yet
+            channel.close();
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -127,16 +151,72 @@ public final class ArchiveWriter implements AutoCloseable {
             fsyncDirectory(target.getParent());
             return new ArchiveInfo(target.toString(), length, sha);
         } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort; the next attempt removes it first
-            }
+            abandon(channel, e);
             if (e instanceof RuntimeException r) {
                 throw r;
             }
             throw new ArchiveException("could not write the archive " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Cuts a part's stream into chunk entries; a part has at least one chunk, only its last may be short. */
+    private final class Chunker extends OutputStream {
+        private final String name;
+        private int filled;
+        private long total;
+        private long sequence;
+
+        Chunker(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (filled == chunk.length) {
+                emit();
+            }
+            chunk[filled++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            while (len > 0) {
+                if (filled == chunk.length) {
+                    emit();
+                }
+                int n = Math.min(len, chunk.length - filled);
+                System.arraycopy(b, off, chunk, filled, n);
+                filled += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        private void emit() throws IOException {
+            out.write(header(chunkName(name, sequence), filled));
+            out.write(chunk, 0, filled);
+            pad(out, filled);
+            total += filled;
+            sequence++;
+            filled = 0;
+        }
+
+        void end() throws IOException {
+            if (filled > 0 || sequence == 0) {
+                emit();
+            }
+        }
+
+        @Override
+        public void close() {
+            // the writer ends the part
+        }
+    }
+
+    /** The tar entry name of a part's chunk. */
+    static String chunkName(String entryName, long sequence) {
+        return entryName + "/" + String.format(java.util.Locale.ROOT, "%08d", sequence);
     }
 
     /** The tar header (with a PAX header before it when the name needs one) of a regular entry. */
@@ -153,6 +233,7 @@ public final class ArchiveWriter implements AutoCloseable {
         e.setGroupName("");
         e.setUserId(0L);
         e.setGroupId(0L);
+        e.setModTime(0L);
         tar.putArchiveEntry(e);
         byte[] header = bytes.toByteArray();
         if (header.length == 0 || header.length % RECORD != 0) {
@@ -177,12 +258,26 @@ public final class ArchiveWriter implements AutoCloseable {
         }
     }
 
+    private void abandon(FileChannel ch, Exception cause) {
+        if (out != null) {
+            out.close();
+        }
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+            Files.deleteIfExists(tmp);
+        } catch (IOException cleanup) {
+            cause.addSuppressed(cleanup);
+        }
+    }
+
+    /** Removes the unfinished {@code .tmp} file unless {@link #finish} put the archive in place. */
     @Override
     public void close() {
-        try {
-            VolumeTarExtractor.removeTree(spool);
-        } catch (IOException e) {
-            throw new ArchiveException("could not remove the spool directory " + spool + ": " + e.getMessage(), e);
+        if (!finished) {
+            finished = true;
+            abandon(channel, new ArchiveException("abandoned"));
         }
     }
 }

@@ -3,13 +3,18 @@ package dev.fleet.migration.docker.archive;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Computes a sha256 on a second thread, so hashing (about 1 s per GiB here) overlaps the I/O of
- * the thread that moves the bytes. The bytes are handed over in pooled buffers, in order, and
- * hashed exactly as handed over: the digest covers the very bytes the caller wrote or read, never
- * a second read of a file.
+ * Computes a sha256 on a second thread, so hashing overlaps the I/O of the thread that moves the
+ * bytes. The bytes are handed over in pooled buffers, in order, and hashed exactly as handed
+ * over: the digest covers the very bytes the caller wrote or read, never a second read of a
+ * file. A {@link #mark()} between two hand-overs yields the sha256 of everything handed over
+ * before it while hashing goes on: one pass gives the archive's body digest and its whole-file
+ * digest.
  *
  * <p>Memory is bounded: at most {@link #BUFFERS} buffers of {@link #BUFFER_SIZE} bytes exist per
  * pipe, and a caller that runs ahead of the hasher waits for a free one.
@@ -31,10 +36,13 @@ final class HashPipe implements AutoCloseable {
         }
     }
 
-    private static final Chunk END = new Chunk(new byte[0]);
+    /** One unit of the hasher's work: a range of a buffer, or a mark. */
+    private record Task(Chunk chunk, int from, int to, boolean release, CompletableFuture<String> mark) {}
+
+    private static final Task END = new Task(null, 0, 0, false, null);
 
     private final MessageDigest digest;
-    private final BlockingQueue<Chunk> toHash = new ArrayBlockingQueue<>(BUFFERS + 1);
+    private final BlockingQueue<Task> toHash = new ArrayBlockingQueue<>(4 * BUFFERS + 4);
     private final BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(BUFFERS);
     private final Thread thread;
     private int allocated;
@@ -51,16 +59,22 @@ final class HashPipe implements AutoCloseable {
     private void run() {
         try {
             while (true) {
-                Chunk c = toHash.take();
-                if (c == END) {
+                Task t = toHash.take();
+                if (t == END) {
                     return;
                 }
-                digest.update(c.data, 0, c.length);
-                release(c);
+                if (t.mark != null) {
+                    t.mark.complete(Digests.hex((MessageDigest) digest.clone()));
+                    continue;
+                }
+                digest.update(t.chunk.data, t.from, t.to - t.from);
+                if (t.release) {
+                    release(t.chunk);
+                }
             }
         } catch (InterruptedException e) {
             failure = e; // closed before the end: nobody waits for the digest
-        } catch (RuntimeException | Error e) {
+        } catch (CloneNotSupportedException | RuntimeException | Error e) {
             failure = e;
         }
     }
@@ -75,41 +89,82 @@ final class HashPipe implements AutoCloseable {
         try {
             while (c == null) {
                 checkHasher();
-                c = free.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                c = free.poll(100, TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ArchiveException("interrupted while waiting for the sha256 thread", e);
         }
         c.length = 0;
+        c.holders.set(1);
         return c;
     }
 
     /**
-     * Hands {@code c}'s first {@code c.length} bytes to the hasher. With {@code keep}, the caller
-     * still reads the buffer and must {@link #release} it when done; otherwise it must not touch
-     * it again.
+     * Hands bytes {@code [from, to)} of {@code c} to the hasher. With {@code last}, the caller
+     * hands nothing more of this buffer and gives up its hold: the buffer returns to the pool
+     * once hashed (and once {@link #release}d, for a caller that still reads it).
      */
-    void submit(Chunk c, boolean keep) {
-        c.holders.set(keep ? 2 : 1);
-        put(c);
+    void submit(Chunk c, int from, int to, boolean last) {
+        if (to > from) {
+            put(new Task(c, from, to, last, null));
+        } else if (last) {
+            release(c);
+        }
+    }
+
+    /** Hands {@code c}'s first {@code c.length} bytes over and gives the buffer up (the writer's case). */
+    void submit(Chunk c) {
+        submit(c, 0, c.length, true);
+    }
+
+    /** The caller keeps reading {@code c} after handing it over; it {@link #release}s it when done. */
+    void hold(Chunk c) {
+        c.holders.incrementAndGet();
     }
 
     /** Returns a buffer that was taken but never submitted. */
     void unused(Chunk c) {
+        c.holders.set(0);
         free.offer(c);
     }
 
-    /** Gives a kept buffer back; it is reused once the hasher is done with it too. */
+    /** Gives up one hold on a buffer; it is reused once nobody holds it. */
     void release(Chunk c) {
         if (c.holders.decrementAndGet() == 0) {
             free.offer(c);
         }
     }
 
-    private void put(Chunk c) {
+    /** The sha256 of everything handed over so far, computed when the hasher gets there. */
+    CompletableFuture<String> mark() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        put(new Task(null, 0, 0, false, f));
+        return f;
+    }
+
+    /** Waits for a mark's digest. */
+    String await(CompletableFuture<String> mark) {
         try {
-            while (!toHash.offer(c, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            while (true) {
+                checkHasher();
+                try {
+                    return mark.get(100, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException notYet) {
+                    // keep waiting while the hasher lives
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ArchiveException("interrupted while waiting for the sha256 thread", e);
+        } catch (ExecutionException e) {
+            throw new ArchiveException("the sha256 thread failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void put(Task t) {
+        try {
+            while (!toHash.offer(t, 100, TimeUnit.MILLISECONDS)) {
                 checkHasher();
             }
         } catch (InterruptedException e) {

@@ -3,33 +3,39 @@ package dev.fleet.migration.docker.archive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 
 /**
- * Reads a file channel in 1 MiB buffers and hands each buffer to a {@link HashPipe} while it is
- * being read: the sha256 of exactly the bytes this stream returns (and of any it has not returned
- * yet when {@link #finish()} drains the rest), computed on a second thread. Not a re-read: one
- * read of the file serves both the consumer and the digest.
+ * Reads a channel in 1 MiB buffers and hands the bytes the consumer has read to a
+ * {@link HashPipe}: the sha256 of exactly the bytes this stream returns (and of any it has not
+ * returned yet when {@link #finish()} drains the rest), computed on a second thread. Not a
+ * re-read: one read of the file serves both the consumer and the digest.
+ *
+ * <p>A buffer is handed over once the consumer has moved past it, or up to the consumer's
+ * position at a {@link #mark()}, so a mark yields the sha256 of exactly the bytes consumed before
+ * it.
  */
 final class HashingChannelInput extends InputStream {
-    private final FileChannel channel;
+    private final ReadableByteChannel channel;
     private final HashPipe pipe;
     private HashPipe.Chunk current;
     private int position;
+    private int handedOver;
+    private long consumed;
     private boolean eof;
 
-    HashingChannelInput(FileChannel channel, String name) {
+    HashingChannelInput(ReadableByteChannel channel, String name) {
         this.channel = channel;
         this.pipe = new HashPipe(Digests.sha256(), name);
     }
 
-    /** Makes {@code current} hold unread bytes; false at the end of the file. */
+    /** Makes {@code current} hold unread bytes; false at the end of the channel. */
     private boolean fill() throws IOException {
         if (current != null && position < current.length) {
             return true;
         }
         if (current != null) {
-            pipe.release(current);
+            pipe.submit(current, handedOver, current.length, true);
             current = null;
         }
         if (eof) {
@@ -48,9 +54,9 @@ final class HashingChannelInput extends InputStream {
             pipe.unused(c);
             return false;
         }
-        pipe.submit(c, true);
         current = c;
         position = 0;
+        handedOver = 0;
         return true;
     }
 
@@ -59,6 +65,7 @@ final class HashingChannelInput extends InputStream {
         if (!fill()) {
             return -1;
         }
+        consumed++;
         return current.data[position++] & 0xff;
     }
 
@@ -74,6 +81,7 @@ final class HashingChannelInput extends InputStream {
         int n = Math.min(len, current.length - position);
         System.arraycopy(current.data, position, b, off, n);
         position += n;
+        consumed += n;
         return n;
     }
 
@@ -85,6 +93,7 @@ final class HashingChannelInput extends InputStream {
             position += k;
             done += k;
         }
+        consumed += done;
         return done; // skipped bytes are hashed all the same: the hasher sees every buffer read
     }
 
@@ -93,9 +102,24 @@ final class HashingChannelInput extends InputStream {
         return current == null ? 0 : current.length - position;
     }
 
-    /** Reads the rest of the file and returns the sha256 of all of it. */
+    /** Bytes returned (or skipped) so far. */
+    long consumed() {
+        return consumed;
+    }
+
+    /** The sha256 of exactly the bytes consumed so far (waits for the hasher to get there). */
+    String mark() {
+        if (current != null && position > handedOver) {
+            pipe.submit(current, handedOver, position, false);
+            handedOver = position;
+        }
+        return pipe.await(pipe.mark());
+    }
+
+    /** Reads the rest of the channel and returns the sha256 of all of it. */
     String finish() throws IOException {
         while (fill()) {
+            consumed += current.length - position;
             position = current.length;
         }
         return pipe.finish();

@@ -4,23 +4,65 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.function.LongConsumer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 
 /**
  * Writes to a file channel in 1 MiB buffers and hands each buffer, once written, to a
  * {@link HashPipe}: the sha256 of exactly the bytes written, computed on a second thread.
- * {@link #close()} closes neither the channel nor anything else the caller owns; it only stops
- * the hasher when {@link #finish()} was not reached.
+ *
+ * <p>With {@code flushEvery > 0}, a third thread starts writing the file back to disk
+ * ({@code fdatasync}) each time that many more bytes were written, so the disk works while the
+ * archive is still being produced and the final {@code fsync} only has the tail left to write.
+ *
+ * <p>{@link #close()} closes neither the channel nor anything else the caller owns; it only stops
+ * the helper threads when {@link #finish()} was not reached.
  */
 final class HashingChannelOutput extends OutputStream {
     private final FileChannel channel;
     private final HashPipe pipe;
+    private final long flushEvery;
+    private final Semaphore flushRequests = new Semaphore(0);
+    private final Thread flusher;
+    private volatile boolean flusherStop;
+    private volatile IOException flushFailure;
     private HashPipe.Chunk current;
     private long count;
+    private long nextFlush;
 
     HashingChannelOutput(FileChannel channel, String name) {
+        this(channel, name, 0);
+    }
+
+    HashingChannelOutput(FileChannel channel, String name, long flushEvery) {
         this.channel = channel;
         this.pipe = new HashPipe(Digests.sha256(), name);
+        this.flushEvery = flushEvery;
+        this.nextFlush = flushEvery;
+        if (flushEvery > 0) {
+            flusher = new Thread(this::flushLoop, "fleet-writeback-" + name);
+            flusher.setDaemon(true);
+            flusher.start();
+        } else {
+            flusher = null;
+        }
+    }
+
+    private void flushLoop() {
+        try {
+            while (true) {
+                flushRequests.acquire();
+                flushRequests.drainPermits(); // one writeback covers every request made meanwhile
+                if (flusherStop) {
+                    return;
+                }
+                channel.force(false);
+            }
+        } catch (InterruptedException e) {
+            // stopped
+        } catch (IOException e) {
+            flushFailure = e;
+        }
     }
 
     @Override
@@ -55,34 +97,8 @@ final class HashingChannelOutput extends OutputStream {
     }
 
     /**
-     * Copies exactly {@code size} bytes of {@code source} from its position, through the same
-     * buffers, so they are hashed as they are written.
-     */
-    void copyFrom(FileChannel source, long size, LongConsumer copied) throws IOException {
-        long left = size;
-        while (left > 0) {
-            if (current == null) {
-                current = pipe.take();
-            }
-            ByteBuffer bb = ByteBuffer.wrap(current.data, current.length,
-                    (int) Math.min(left, current.data.length - current.length));
-            int n = source.read(bb);
-            if (n < 0) {
-                throw new IOException("the spooled part ended after " + (size - left) + " of " + size + " bytes");
-            }
-            current.length += n;
-            count += n;
-            left -= n;
-            copied.accept(n);
-            if (current.length == current.data.length) {
-                emit();
-            }
-        }
-    }
-
-    /**
-     * Does nothing: only whole buffers go out before {@link #finish()}, so a writer that flushes
-     * after every small write does not hand the hasher a stream of tiny buffers.
+     * Does nothing: only whole buffers go out before {@link #mark()} or {@link #finish()}, so a
+     * writer that flushes after every small write does not hand the hasher a stream of tiny buffers.
      */
     @Override
     public void flush() {
@@ -100,7 +116,14 @@ final class HashingChannelOutput extends OutputStream {
         while (bb.hasRemaining()) {
             channel.write(bb);
         }
-        pipe.submit(c, false);
+        pipe.submit(c);
+        if (flusher != null && count >= nextFlush) {
+            if (flushFailure != null) {
+                throw flushFailure;
+            }
+            nextFlush = count + flushEvery;
+            flushRequests.release();
+        }
     }
 
     /** Bytes written so far. */
@@ -108,16 +131,46 @@ final class HashingChannelOutput extends OutputStream {
         return count;
     }
 
+    /** The sha256 of every byte written so far (this waits for the hasher to get there). */
+    String mark() throws IOException {
+        if (current != null) {
+            emit();
+        }
+        CompletableFuture<String> f = pipe.mark();
+        return pipe.await(f);
+    }
+
     /** Writes what is buffered and returns the sha256 of everything written. */
     String finish() throws IOException {
         if (current != null) {
             emit();
         }
-        return pipe.finish();
+        String sha = pipe.finish();
+        stopFlusher();
+        if (flushFailure != null) {
+            throw flushFailure;
+        }
+        return sha;
+    }
+
+    private void stopFlusher() {
+        if (flusher != null && flusher.isAlive()) {
+            flusherStop = true;
+            flushRequests.release();
+            try {
+                flusher.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
     public void close() {
         pipe.close();
+        if (flusher != null && flusher.isAlive()) {
+            flusher.interrupt();
+            stopFlusher();
+        }
     }
 }

@@ -15,9 +15,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The first entry of every archive, {@code manifest.json}: what the archive holds and how to
- * check it. {@code kind} is {@code snapshot} for the full archive and {@code delta} for the final
- * delta, which also lists, per volume, the paths deleted since the change fence.
+ * The first entry of every archive, {@code manifest.json}: what the archive holds, written before
+ * any of it. {@code kind} is {@code snapshot} for the full archive and {@code delta} for the final
+ * delta. What is known only once everything is written (each entry's size, the deltas'
+ * deletions, the sha256 of the bytes before it) is in the trailer, {@link ArchiveIndex}.
  *
  * @param formatVersion {@link #FORMAT_VERSION}
  * @param kind          {@code snapshot} or {@code delta}
@@ -25,18 +26,22 @@ import java.util.regex.Pattern;
  * @param app           the app id ({@code web} or {@code compose:shop})
  * @param containers    each container's name, the image that holds its filesystem, and its full
  *                      {@code docker inspect} as the source engine returned it
- * @param volumes       each named volume: name, driver, labels, and the entry holding its tree
- * @param entries       every entry after the manifest, in order, with size and sha256
- * @param deletions     per volume, the paths deleted since the fence (deltas only)
+ * @param volumes       each named volume: name, driver, labels; its tree is the entry
+ *                      {@code volumes/<name>.tar}
+ * @param chunkSize     every entry travels in chunks of this many bytes (the last one may be
+ *                      shorter); set by {@link ArchiveWriter}
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Manifest(int formatVersion, String kind, String migration, String app, List<ContainerSpec> containers,
-                       List<VolumeSpec> volumes, List<Entry> entries, Map<String, List<String>> deletions) {
-    public static final int FORMAT_VERSION = 1;
+                       List<VolumeSpec> volumes, int chunkSize) {
+    public static final int FORMAT_VERSION = 2;
     public static final String NAME = "manifest.json";
+    public static final String INDEX = "index.json";
     public static final String IMAGE_ENTRY = "image.tar";
     public static final String KIND_SNAPSHOT = "snapshot";
     public static final String KIND_DELTA = "delta";
+    /** The largest chunk a reader accepts: a chunk is held in memory while it is written. */
+    public static final int MAX_CHUNK = 64 * 1024 * 1024;
     static final Pattern VOLUME_ENTRY = Pattern.compile("volumes/([a-zA-Z0-9][a-zA-Z0-9_.-]*)\\.tar");
     static final Pattern ROOTFS_ENTRY = Pattern.compile("rootfs/([a-zA-Z0-9][a-zA-Z0-9_.-]*)\\.tar");
 
@@ -48,8 +53,12 @@ public record Manifest(int formatVersion, String kind, String migration, String 
     public Manifest {
         containers = containers == null ? List.of() : List.copyOf(containers);
         volumes = volumes == null ? List.of() : List.copyOf(volumes);
-        entries = entries == null ? List.of() : List.copyOf(entries);
-        deletions = deletions == null ? Map.of() : Map.copyOf(deletions);
+    }
+
+    /** A manifest whose chunk size the writer fills in. */
+    public Manifest(int formatVersion, String kind, String migration, String app, List<ContainerSpec> containers,
+                    List<VolumeSpec> volumes) {
+        this(formatVersion, kind, migration, app, containers, volumes, 0);
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -70,15 +79,12 @@ public record Manifest(int formatVersion, String kind, String migration, String 
         }
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Entry(String name, long size, String sha256) {}
-
     public static String entryFor(String volume) {
         return "volumes/" + volume + ".tar";
     }
 
-    public Manifest withEntries(List<Entry> newEntries) {
-        return new Manifest(formatVersion, kind, migration, app, containers, volumes, newEntries, deletions);
+    public Manifest withChunkSize(int size) {
+        return new Manifest(formatVersion, kind, migration, app, containers, volumes, size);
     }
 
     public byte[] toJson() {
@@ -90,23 +96,32 @@ public record Manifest(int formatVersion, String kind, String migration, String 
     }
 
     /**
-     * Parses and checks a manifest read from an archive: known version and kind, valid names,
-     * entries that are only {@code image.tar} and one {@code volumes/<name>.tar} per declared
-     * volume, each once, with a size and a sha256.
+     * Parses and checks a manifest read from an archive: known version and kind, valid and
+     * distinct names, a chunk size the reader accepts.
      */
     public static Manifest parse(byte[] json) {
         Manifest m;
         try {
-            m = JSON.readValue(json, Manifest.class);
+            JsonNode tree = JSON.readTree(json);
+            if (tree == null || !tree.isObject()) {
+                throw new ArchiveException("refused the archive: manifest.json is not a JSON object");
+            }
+            int version = tree.path("formatVersion").asInt(-1);
+            if (version != FORMAT_VERSION) {
+                throw new ArchiveException("refused the archive: manifest format version " + tree.path("formatVersion")
+                        + " is not supported (this node reads version " + FORMAT_VERSION + "; an archive of an "
+                        + "older version must be snapshotted again)");
+            }
+            m = JSON.treeToValue(tree, Manifest.class);
         } catch (IOException e) {
             throw new ArchiveException("refused the archive: manifest.json is not valid JSON (" + e.getMessage() + ")", e);
         }
-        if (m.formatVersion != FORMAT_VERSION) {
-            throw new ArchiveException("refused the archive: manifest format version " + m.formatVersion
-                    + " is not supported (this node reads version " + FORMAT_VERSION + ")");
-        }
         if (!KIND_SNAPSHOT.equals(m.kind) && !KIND_DELTA.equals(m.kind)) {
             throw new ArchiveException("refused the archive: manifest kind " + Names.quote(m.kind) + " is unknown");
+        }
+        if (m.chunkSize < 512 || m.chunkSize > MAX_CHUNK || m.chunkSize % 512 != 0) {
+            throw new ArchiveException("refused the archive: manifest chunkSize must be a multiple of 512 between 512 and "
+                    + MAX_CHUNK + ", but was " + m.chunkSize);
         }
         Names.require("manifest.migration", m.migration, Names.MIGRATION_ID, 64);
         Set<String> volumes = new HashSet<>();
@@ -116,34 +131,27 @@ public record Manifest(int formatVersion, String kind, String migration, String 
                 throw new ArchiveException("refused the archive: volume " + Names.quote(v.name()) + " is listed twice");
             }
         }
+        Set<String> containers = new HashSet<>();
         for (ContainerSpec c : m.containers) {
             Names.require("manifest.container", c.name(), Names.DOCKER_NAME, Names.DOCKER_NAME_MAX);
-        }
-        Set<String> seen = new HashSet<>();
-        for (Entry e : m.entries) {
-            if (e.name() == null || !seen.add(e.name())) {
-                throw new ArchiveException("refused the archive: entry " + Names.quote(e.name())
-                        + " is missing a name or is listed twice");
-            }
-            var vm = VOLUME_ENTRY.matcher(e.name());
-            var rm = ROOTFS_ENTRY.matcher(e.name());
-            boolean ok = e.name().equals(IMAGE_ENTRY) || (vm.matches() && volumes.contains(vm.group(1)))
-                    || (rm.matches() && m.containers.stream().anyMatch(c -> c.name().equals(rm.group(1))));
-            if (!ok) {
-                throw new ArchiveException("refused the archive: entry " + Names.quote(e.name())
-                        + " is neither image.tar nor volumes/<declared volume>.tar nor rootfs/<declared container>.tar");
-            }
-            if (e.size() < 0) {
-                throw new ArchiveException("refused the archive: entry " + Names.quote(e.name()) + " has a negative size");
-            }
-            Names.require("manifest.entry.sha256", e.sha256(), Names.SHA256, 64);
-        }
-        for (String v : m.deletions.keySet()) {
-            if (!volumes.contains(v)) {
-                throw new ArchiveException("refused the archive: deletions name the undeclared volume " + Names.quote(v));
+            if (!containers.add(c.name())) {
+                throw new ArchiveException("refused the archive: container " + Names.quote(c.name())
+                        + " is listed twice");
             }
         }
         return m;
+    }
+
+    /**
+     * Whether an entry name may appear in an archive with this manifest: {@code image.tar},
+     * {@code volumes/<declared volume>.tar} or {@code rootfs/<declared container>.tar}.
+     */
+    boolean allows(String entryName) {
+        var vm = VOLUME_ENTRY.matcher(entryName);
+        var rm = ROOTFS_ENTRY.matcher(entryName);
+        return entryName.equals(IMAGE_ENTRY)
+                || (vm.matches() && volumes.stream().anyMatch(v -> v.name().equals(vm.group(1))))
+                || (rm.matches() && containers.stream().anyMatch(c -> c.name().equals(rm.group(1))));
     }
 
     public static String rootfsEntryFor(String container) {

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,7 +19,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
@@ -83,10 +86,17 @@ public final class VolumeTarExtractor {
     public Stats extract(InputStream in) {
         long entries = 0;
         long bytes = 0;
-        List<Pending> dirs = new ArrayList<>();
+        // directories whose metadata is applied once the walk has left them: the writer walks
+        // depth first, so this holds one path from the root down, never every directory
+        Deque<Pending> open = new ArrayDeque<>();
         byte[] buffer = new byte[BUFFER];
+        boolean fresh = mode == Mode.FRESH;
+        boolean rootSeen = false;
+        Path verifiedDir = null; // FRESH: a directory this extraction created, so a real one
         try {
-            TarArchiveInputStream tar = new TarArchiveInputStream(new NonClosing(in), StandardCharsets.UTF_8.name());
+            int[] owner = creator();
+            TarArchiveInputStream tar = new TarArchiveInputStream(new TarHeaderGuard(new NonClosing(in), label),
+                    StandardCharsets.UTF_8.name());
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 entries++;
@@ -99,60 +109,81 @@ public final class VolumeTarExtractor {
                 }
                 checkMode(e, rel);
                 Path target = inside(rel);
-                if (e.isDirectory()) {
-                    if (!rel.isEmpty()) {
+                while (!open.isEmpty() && (target.equals(open.peek().path) || !target.startsWith(open.peek().path))) {
+                    apply(open.pop(), owner);
+                }
+                if (!rel.isEmpty()) {
+                    if (!fresh || verifiedDir == null || !target.getParent().equals(verifiedDir)) {
                         parents(target);
-                        BasicFileAttributes existing = attrs(target);
-                        if (existing != null && !existing.isDirectory()) {
-                            removeTree(target);
-                            existing = null;
+                        if (fresh) {
+                            verifiedDir = target.getParent();
                         }
-                        if (existing == null) {
+                    }
+                }
+                try {
+                    if (e.isDirectory()) {
+                        if (rel.isEmpty()) {
+                            if (fresh && rootSeen) {
+                                throw refuse(rel, "appears twice");
+                            }
+                            rootSeen = true;
+                        } else if (fresh) {
                             Files.createDirectory(target);
+                            verifiedDir = target;
+                        } else {
+                            BasicFileAttributes existing = attrs(target);
+                            if (existing != null && !existing.isDirectory()) {
+                                removeTree(target);
+                                existing = null;
+                            }
+                            if (existing == null) {
+                                Files.createDirectory(target);
+                            }
                         }
+                        open.push(Pending.of(target, e));
+                    } else if (e.isSymbolicLink()) {
+                        requireNotRoot(rel, e);
+                        checkSymlinkTarget(rel, target, e.getLinkName());
+                        if (!fresh) {
+                            replace(target);
+                        }
+                        Files.createSymbolicLink(target, Path.of(e.getLinkName()));
+                        owner(target, e.getLongUserId(), e.getLongGroupId(), fresh ? owner : null);
+                    } else if (e.isLink()) {
+                        requireNotRoot(rel, e);
+                        String linkRel = relativeName(e.getLinkName());
+                        Path existing = inside(linkRel);
+                        parents(existing);
+                        BasicFileAttributes la = attrs(existing);
+                        if (la == null || !la.isRegularFile()) {
+                            throw refuse(rel, "is a hardlink to " + Names.quote(e.getLinkName())
+                                    + ", which is not a regular file extracted inside the " + label);
+                        }
+                        if (fresh || !existing.equals(target)) {
+                            if (!fresh) {
+                                replace(target);
+                            }
+                            Files.createLink(target, existing);
+                        }
+                    } else if (e.isFile()) {
+                        requireNotRoot(rel, e);
+                        if (!fresh) {
+                            replace(target);
+                        }
+                        bytes += writeFile(tar, e, target, buffer);
+                        owner(target, e.getLongUserId(), e.getLongGroupId(), fresh ? owner : null);
+                        Files.setAttribute(target, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
+                        xattrs(target, xattrsOf(e));
+                        Files.setLastModifiedTime(target, FileTime.fromMillis(e.getModTime().getTime()));
+                    } else {
+                        throw refuse(rel, "is a " + typeName(e) + ": only files, directories and links are accepted");
                     }
-                    dirs.add(new Pending(target, e));
-                } else if (e.isSymbolicLink()) {
-                    requireNotRoot(rel, e);
-                    parents(target);
-                    checkSymlinkTarget(rel, target, e.getLinkName());
-                    replace(target);
-                    Files.createSymbolicLink(target, Path.of(e.getLinkName()));
-                    owner(target, e);
-                } else if (e.isLink()) {
-                    requireNotRoot(rel, e);
-                    parents(target);
-                    String linkRel = relativeName(e.getLinkName());
-                    Path existing = inside(linkRel);
-                    parents(existing);
-                    BasicFileAttributes la = attrs(existing);
-                    if (la == null || !la.isRegularFile()) {
-                        throw refuse(rel, "is a hardlink to " + Names.quote(e.getLinkName())
-                                + ", which is not a regular file extracted inside the " + label);
-                    }
-                    if (!existing.equals(target)) {
-                        replace(target);
-                        Files.createLink(target, existing);
-                    }
-                } else if (e.isFile()) {
-                    requireNotRoot(rel, e);
-                    parents(target);
-                    replace(target);
-                    bytes += writeFile(tar, e, target, buffer);
-                    owner(target, e);
-                    Files.setAttribute(target, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
-                    xattrs(target, e);
-                    Files.setLastModifiedTime(target, FileTime.fromMillis(e.getModTime().getTime()));
-                } else {
-                    throw refuse(rel, "is a " + typeName(e) + ": only files, directories and links are accepted");
+                } catch (FileAlreadyExistsException twice) {
+                    throw refuse(rel, "appears twice");
                 }
             }
-            for (int i = dirs.size() - 1; i >= 0; i--) {
-                Pending d = dirs.get(i);
-                owner(d.path, d.entry);
-                Files.setAttribute(d.path, "unix:mode", d.entry.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
-                xattrs(d.path, d.entry);
-                Files.setLastModifiedTime(d.path, FileTime.fromMillis(d.entry.getModTime().getTime()));
+            while (!open.isEmpty()) {
+                apply(open.pop(), owner);
             }
             return new Stats(entries, bytes);
         } catch (ArchiveException e) {
@@ -163,7 +194,32 @@ public final class VolumeTarExtractor {
         }
     }
 
-    private record Pending(Path path, TarArchiveEntry entry) {}
+    /** A directory's metadata, kept until the walk leaves it (its children would change its mtime). */
+    private record Pending(Path path, int mode, long uid, long gid, long mtimeMillis, Map<String, String> xattrs) {
+        static Pending of(Path path, TarArchiveEntry e) {
+            return new Pending(path, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(),
+                    e.getModTime().getTime(), xattrsOf(e));
+        }
+    }
+
+    private void apply(Pending d, int[] creator) throws IOException {
+        owner(d.path, d.uid, d.gid, d.path.equals(root) ? null : creator);
+        Files.setAttribute(d.path, "unix:mode", d.mode, LinkOption.NOFOLLOW_LINKS);
+        xattrs(d.path, d.xattrs);
+        Files.setLastModifiedTime(d.path, FileTime.fromMillis(d.mtimeMillis));
+    }
+
+    /** FRESH: the owner a path this extraction creates gets anyway (so a chown can be skipped); else null. */
+    private int[] creator() throws IOException {
+        if (mode != Mode.FRESH) {
+            return null;
+        }
+        Map<String, Object> a = Files.readAttributes(root, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
+        if ((((Integer) a.get("mode")) & 02000) != 0) {
+            return null; // a setgid root hands its group down: keep it simple and chown everything
+        }
+        return new int[] {(Integer) a.get("uid"), (Integer) a.get("gid")};
+    }
 
     /**
      * The entry's name as a relative path, {@code ""} for the root.
@@ -298,32 +354,49 @@ public final class VolumeTarExtractor {
         return got;
     }
 
+    private static final byte[] ZEROS = new byte[BLOCK];
+
     private static boolean zero(byte[] b, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
+        return java.util.Arrays.mismatch(b, off, off + len, ZEROS, 0, len) < 0; // vectorized
+    }
+
+    /** Sets a numeric owner, unless {@code creator} says the path, freshly created, has it already. */
+    private static void owner(Path p, long uid, long gid, int[] creator) throws IOException {
+        if (creator != null && creator[0] == uid && creator[1] == gid) {
+            return;
         }
-        return true;
+        Files.setAttribute(p, "unix:uid", (int) uid, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", (int) gid, LinkOption.NOFOLLOW_LINKS);
     }
 
-    private static void owner(Path p, TarArchiveEntry e) throws IOException {
-        Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private static void xattrs(Path p, TarArchiveEntry e) {
+    /** The user xattrs an entry carries, or null. */
+    private static Map<String, String> xattrsOf(TarArchiveEntry e) {
         Map<String, String> pax = e.getExtraPaxHeaders();
         if (pax.isEmpty()) {
+            return null;
+        }
+        Map<String, String> out = null;
+        for (Map.Entry<String, String> x : pax.entrySet()) {
+            if (x.getKey().startsWith(XATTR)) {
+                if (out == null) {
+                    out = new java.util.TreeMap<>();
+                }
+                out.put(x.getKey().substring(XATTR.length()), x.getValue());
+            }
+        }
+        return out;
+    }
+
+    private static void xattrs(Path p, Map<String, String> xattrs) {
+        if (xattrs == null) {
             return;
         }
         UserDefinedFileAttributeView view = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class,
                 LinkOption.NOFOLLOW_LINKS);
-        for (Map.Entry<String, String> x : pax.entrySet()) {
-            if (view != null && x.getKey().startsWith(XATTR)) {
+        for (Map.Entry<String, String> x : xattrs.entrySet()) {
+            if (view != null) {
                 try {
-                    view.write(x.getKey().substring(XATTR.length()),
-                            ByteBuffer.wrap(x.getValue().getBytes(StandardCharsets.ISO_8859_1)));
+                    view.write(x.getKey(), ByteBuffer.wrap(x.getValue().getBytes(StandardCharsets.ISO_8859_1)));
                 } catch (IOException | UnsupportedOperationException noXattrs) {
                     // this filesystem cannot hold user xattrs; the data itself is complete
                 }

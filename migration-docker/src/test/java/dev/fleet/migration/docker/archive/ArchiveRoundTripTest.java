@@ -148,7 +148,7 @@ public class ArchiveRoundTripTest {
     }
 
     @Test
-    void manifestComesFirstAndNamesEveryEntry() throws IOException {
+    void manifestComesFirstAndTheIndexLast() throws IOException {
         Path source = Files.createDirectories(tmp.resolve("source"));
         Files.writeString(source.resolve("a"), "a");
         Path archive = tmp.resolve("m-3.tar");
@@ -157,19 +157,28 @@ public class ArchiveRoundTripTest {
             TarArchiveEntry first = in.getNextEntry();
             assertThat(first.getName()).isEqualTo("manifest.json");
             Manifest m = Manifest.parse(in.readAllBytes());
-            assertThat(m.entries()).extracting(Manifest.Entry::name).containsExactly("image.tar", "volumes/data.tar");
-            assertThat(m.entries()).allSatisfy(e -> assertThat(e.sha256()).hasSize(64));
+            assertThat(m.formatVersion()).isEqualTo(2);
+            assertThat(m.chunkSize()).isEqualTo(ArchiveWriter.CHUNK);
+            assertThat(in.getNextEntry().getName()).isEqualTo("image.tar/00000000");
+            assertThat(in.getNextEntry().getName()).isEqualTo("volumes/data.tar/00000000");
+            TarArchiveEntry last = in.getNextEntry();
+            assertThat(last.getName()).isEqualTo("index.json");
+            ArchiveIndex index = ArchiveIndex.parse(in.readAllBytes(), m);
+            assertThat(index.entries()).extracting(ArchiveIndex.Entry::name)
+                    .containsExactly("image.tar", "volumes/data.tar");
+            assertThat(index.bodySha256()).hasSize(64);
+            assertThat(in.getNextEntry()).isNull();
         }
         assertThat(Files.exists(tmp.resolve("m-3.tar.tmp"))).isFalse();
     }
 
     static dev.fleet.migration.core.ArchiveInfo writeArchive(Path volume, Path archive) {
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_SNAPSHOT, "m-1", "web", List.of(),
-                List.of(new Manifest.VolumeSpec("data", "local", Map.of())), List.of(), Map.of());
-        try (ArchiveWriter w = new ArchiveWriter(archive.resolveSibling(archive.getFileName() + ".parts"))) {
+                List.of(new Manifest.VolumeSpec("data", "local", Map.of())));
+        try (ArchiveWriter w = new ArchiveWriter(archive, manifest)) {
             w.add(Manifest.IMAGE_ENTRY, out -> out.write("not really an image".getBytes(StandardCharsets.UTF_8)));
             w.add(Manifest.entryFor("data"), out -> VolumeTarWriter.of(volume).write(out));
-            return w.finish(manifest, archive, n -> {});
+            return w.finish();
         }
     }
 

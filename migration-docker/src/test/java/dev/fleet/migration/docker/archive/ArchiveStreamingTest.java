@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * must be exactly the sha256 of the bytes on disk, at every buffer boundary, and a tampered
  * archive must still be refused whether the whole-file sha256 or the per-entry ones do the check.
  */
-@DisplayName("Archive sha256s are hashed while streaming and still catch every change")
+@DisplayName("Archive sha256s are hashed while streaming, in one pass, and still catch every change")
 class ArchiveStreamingTest {
 
     @TempDir
@@ -41,7 +41,7 @@ class ArchiveStreamingTest {
 
     static Manifest manifest() {
         return new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_SNAPSHOT, "m-s", "web", List.of(),
-                List.of(new Manifest.VolumeSpec("data", "local", Map.of())), List.of(), Map.of());
+                List.of(new Manifest.VolumeSpec("data", "local", Map.of())));
     }
 
     @ParameterizedTest
@@ -52,10 +52,10 @@ class ArchiveStreamingTest {
         Path source = Files.createDirectories(tmp.resolve("source"));
         Files.write(source.resolve("blob"), random(3 * HashPipe.BUFFER_SIZE + 7, 2));
         Path archive = tmp.resolve("m-s.tar");
-        Path spool = tmp.resolve("m-s.parts");
         dev.fleet.migration.core.ArchiveInfo info;
-        Manifest.Entry imageEntry;
-        try (ArchiveWriter w = new ArchiveWriter(spool)) {
+        ArchiveIndex.Entry imageEntry;
+        // a chunk of 1 MiB + 512: chunk and hash-buffer boundaries fall in different places
+        try (ArchiveWriter w = new ArchiveWriter(archive, manifest(), HashPipe.BUFFER_SIZE + 512)) {
             imageEntry = w.add(Manifest.IMAGE_ENTRY, out -> {
                 // small and odd-sized writes across buffer boundaries
                 for (int off = 0; off < image.length; ) {
@@ -65,22 +65,31 @@ class ArchiveStreamingTest {
                 }
             });
             w.add(Manifest.entryFor("data"), out -> VolumeTarWriter.of(source).write(out));
-            info = w.finish(manifest(), archive, n -> {});
+            info = w.finish();
         }
-        assertThat(spool).doesNotExist();
         assertThat(tmp.resolve("m-s.tar.tmp")).doesNotExist();
         assertThat(info.size()).isEqualTo(Files.size(archive)).isEqualTo(Files.size(archive) / 10240 * 10240);
         assertThat(info.sha256()).isEqualTo(Digests.ofFile(archive));
         assertThat(imageEntry.size()).isEqualTo(imageSize);
-        assertThat(imageEntry.sha256()).isEqualTo(hex(image));
+        long chunks = Math.max(1, (imageSize + HashPipe.BUFFER_SIZE + 511) / (HashPipe.BUFFER_SIZE + 512));
+        assertThat(imageEntry.chunks()).isEqualTo(chunks);
 
-        // a plain tar reader sees the manifest, then the image byte for byte
+        // a plain tar reader sees the manifest, then the image's chunks, which concatenate to the image
         try (TarArchiveInputStream in = new TarArchiveInputStream(Files.newInputStream(archive))) {
             assertThat(in.getNextEntry().getName()).isEqualTo(Manifest.NAME);
+            java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
             TarArchiveEntry e = in.getNextEntry();
-            assertThat(e.getName()).isEqualTo(Manifest.IMAGE_ENTRY);
-            assertThat(in.readAllBytes()).isEqualTo(image);
-            assertThat(in.getNextEntry().getName()).isEqualTo("volumes/data.tar");
+            for (long i = 0; i < chunks; i++) {
+                assertThat(e.getName()).isEqualTo(String.format("image.tar/%08d", i));
+                joined.write(in.readAllBytes());
+                e = in.getNextEntry();
+            }
+            assertThat(hex(joined.toByteArray())).isEqualTo(hex(image));
+            assertThat(e.getName()).startsWith("volumes/data.tar/");
+            while (e.getName().startsWith("volumes/")) {
+                e = in.getNextEntry();
+            }
+            assertThat(e.getName()).isEqualTo(Manifest.INDEX);
             assertThat(in.getNextEntry()).isNull();
         }
 
@@ -110,6 +119,11 @@ class ArchiveStreamingTest {
                 read += n;
             }
             in.skip(1000);
+            long consumed = in.consumed();
+            assertThat(consumed).isEqualTo(Math.min(size, read + 1000));
+            // a mark is the sha256 of exactly the bytes consumed before it, wherever it falls in a buffer
+            assertThat(in.mark()).isEqualTo(hex(java.util.Arrays.copyOf(Files.readAllBytes(file), (int) consumed)));
+            assertThat(in.read()).isEqualTo(size > consumed ? Files.readAllBytes(file)[(int) consumed] & 0xff : -1);
             assertThat(in.finish()).isEqualTo(Digests.ofFile(file));
         }
     }
@@ -118,9 +132,9 @@ class ArchiveStreamingTest {
         Path source = Files.createDirectories(tmp.resolve("source"));
         Files.writeString(source.resolve("data.txt"), "AAAAAAAAAAAAAAAA");
         Path archive = tmp.resolve("m-s.tar");
-        try (ArchiveWriter w = new ArchiveWriter(tmp.resolve("m-s.parts"))) {
+        try (ArchiveWriter w = new ArchiveWriter(archive, manifest())) {
             w.add(Manifest.entryFor("data"), out -> VolumeTarWriter.of(source).write(out));
-            w.finish(manifest(), archive, n -> {});
+            w.finish();
         }
         return archive;
     }
@@ -146,7 +160,7 @@ class ArchiveStreamingTest {
         int at = new String(all, StandardCharsets.ISO_8859_1).indexOf("AAAAAAAAAAAAAAAA");
         all[at] = 'B';
         Files.write(archive, all);
-        assertRefusedBoth(archive, sha, "its sha256 is", "has sha256");
+        assertRefusedBoth(archive, sha, "index.json says", "index.json says");
     }
 
     @Test
@@ -158,9 +172,9 @@ class ArchiveStreamingTest {
         Path source = tmp.resolve("source");
         Files.writeString(source.resolve("data.txt"), "BBBBBBBBBBBBBBBB");
         Files.delete(archive);
-        try (ArchiveWriter w = new ArchiveWriter(tmp.resolve("m-s.parts"))) {
+        try (ArchiveWriter w = new ArchiveWriter(archive, manifest())) {
             w.add(Manifest.entryFor("data"), out -> VolumeTarWriter.of(source).write(out));
-            w.finish(manifest(), archive, n -> {});
+            w.finish();
         }
         Path staging = tmp.resolve("staging");
         assertThatThrownBy(() -> ArchiveReader.extract(archive, Optional.of(sha), staging, n -> {}))
@@ -194,9 +208,9 @@ class ArchiveStreamingTest {
         Files.write(source.resolve("trailing-hole"), trailingHole);
         Path archive = tmp.resolve("m-s.tar");
         dev.fleet.migration.core.ArchiveInfo info;
-        try (ArchiveWriter w = new ArchiveWriter(tmp.resolve("m-s.parts"))) {
+        try (ArchiveWriter w = new ArchiveWriter(archive, manifest())) {
             w.add(Manifest.entryFor("data"), out -> VolumeTarWriter.of(source).write(out));
-            info = w.finish(manifest(), archive, n -> {});
+            info = w.finish();
         }
         Path staging = tmp.resolve("staging");
         ArchiveReader.extract(archive, Optional.of(info.sha256()), staging, n -> {});

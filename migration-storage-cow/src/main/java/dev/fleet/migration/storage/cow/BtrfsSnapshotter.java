@@ -55,11 +55,13 @@ import java.util.UUID;
  * <p>Threads: safe for concurrent use on different volumes; concurrent receives into the same
  * destination are not supported.
  */
-public final class BtrfsSnapshotter implements Snapshotter {
+public final class BtrfsSnapshotter implements PoolSnapshotter {
     /** The directory beside a volume where its snapshots are shown. */
     public static final String SNAPSHOTS_DIR = ".fleet-snapshots";
     /** The directory beside a received volume where its received bases are kept. */
     public static final String RECEIVED_DIR = ".fleet-received";
+    /** The inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
+    private static final long SUBVOLUME_ROOT_INODE = 256;
     private static final System.Logger LOG = System.getLogger(BtrfsSnapshotter.class.getName());
 
     private final NodeId node;
@@ -81,6 +83,56 @@ public final class BtrfsSnapshotter implements Snapshotter {
     @Override
     public String name() {
         return "btrfs";
+    }
+
+    @Override
+    public PoolKind kind() {
+        return PoolKind.BTRFS;
+    }
+
+    /**
+     * Every subvolume has its own device number and its root is inode 256, so the holder is the
+     * highest ancestor with the path's device number, checked to be inode 256.
+     */
+    @Override
+    public Optional<Path> holderOf(Path path) {
+        try {
+            Path p = path.toRealPath();
+            if (!"btrfs".equals(Files.getFileStore(p).type())) {
+                return Optional.empty();
+            }
+            Object dev = Files.getAttribute(p, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            Path cur = p;
+            while (cur.getParent() != null
+                    && dev.equals(Files.getAttribute(cur.getParent(), "unix:dev", LinkOption.NOFOLLOW_LINKS))) {
+                cur = cur.getParent();
+            }
+            Object ino = Files.getAttribute(cur, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+            return ((Long) ino) == SUBVOLUME_ROOT_INODE ? Optional.of(cur) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void createVolume(Path at) {
+        CowNames.leaf("volume path", at);
+        if (Files.exists(at, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NodeOperationException(node, "create", at + " already exists");
+        }
+        btrfs("create", "subvolume", "create", "--", at.toString()).run();
+    }
+
+    @Override
+    public void destroyVolume(Path at) {
+        CowNames.leaf("volume path", at);
+        if (!Files.exists(at, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!holderOf(at).map(at::equals).orElse(false)) {
+            throw new NodeOperationException(node, "destroy", at + " is not a btrfs subvolume; refusing to delete it");
+        }
+        btrfs("destroy", "subvolume", "delete", "--", at.toString()).run();
     }
 
     @Override
@@ -209,6 +261,7 @@ public final class BtrfsSnapshotter implements Snapshotter {
      * later incremental stream is applied to). Call it on the target once the migration has
      * ended, whichever way; the destination volume itself is left alone. Idempotent.
      */
+    @Override
     public void releaseReceived(VolumeLocation destination) {
         Path dst = destination.mountpoint();
         Path bases = dst.getParent().resolve(RECEIVED_DIR).resolve(CowNames.leaf("destination", dst));
@@ -224,6 +277,18 @@ public final class BtrfsSnapshotter implements Snapshotter {
 
     /** Where the snapshot {@code tag} of {@code volume} is (or would be) shown. */
     public static Path snapshotPath(VolumeLocation volume, String tag) {
+        Path beside = besideVolume(volume, tag);
+        Path parent = volume.mountpoint().getParent();
+        if (!sameBtrfs(parent, volume.mountpoint())) {
+            // a subvolume that is itself a mount root (a data root mounted from btrfs): the snapshot
+            // goes inside it; a nested subvolume is never part of a snapshot of its parent
+            return volume.mountpoint().resolve(SNAPSHOTS_DIR).resolve(beside.getFileName());
+        }
+        return beside;
+    }
+
+    /** {@code <parent>/.fleet-snapshots/<volume>@<tag>}, names checked. */
+    static Path besideVolume(VolumeLocation volume, String tag) {
         CowNames.component("tag", tag);
         String name = volume.volume() + "@" + tag; // both allow-listed: no '/', no '@', no leading '.' or '-'
         if (name.length() > CowNames.BTRFS_NAME_MAX) {
@@ -234,6 +299,19 @@ public final class BtrfsSnapshotter implements Snapshotter {
             throw new InvalidInputException("mountpoint", volume.mountpoint().toString(), "must not be the root directory");
         }
         return parent.resolve(SNAPSHOTS_DIR).resolve(name);
+    }
+
+    /** True when both paths are on one btrfs filesystem (a snapshot can be made from one into the other). */
+    private static boolean sameBtrfs(Path a, Path b) {
+        try {
+            var table = dev.fleet.migration.storage.cow.internal.MountTable.current();
+            var ma = table.holding(a.toRealPath());
+            var mb = table.holding(b.toRealPath());
+            return ma.isPresent() && mb.isPresent() && "btrfs".equals(ma.get().fsType())
+                    && ma.get().source().equals(mb.get().source());
+        } catch (IOException | RuntimeException e) {
+            return true; // cannot tell (it may not exist yet): keep the usual place
+        }
     }
 
     /** The snapshot's path, after checking it is one of ours: never the volume, never elsewhere. */

@@ -59,7 +59,7 @@ import java.util.UUID;
  * allow-listed and can never start with {@code -}. Threads: safe for concurrent use on different
  * volumes.
  */
-public final class ZfsSnapshotter implements Snapshotter {
+public final class ZfsSnapshotter implements PoolSnapshotter {
     /** The dataset under each pool that holds the read-only clones showing snapshots. */
     public static final String VIEWS_DATASET = "fleet-views";
     private static final Set<String> ZFS_TYPES = Set.of("zfs", "fuse.zfs");
@@ -85,6 +85,57 @@ public final class ZfsSnapshotter implements Snapshotter {
     @Override
     public String name() {
         return "zfs";
+    }
+
+    @Override
+    public PoolKind kind() {
+        return PoolKind.ZFS;
+    }
+
+    /** The mountpoint of the whole, allow-listed dataset whose mount holds {@code path}. */
+    @Override
+    public Optional<Path> holderOf(Path path) {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return MountTable.current().holding(real)
+                .filter(m -> ZFS_TYPES.contains(m.fsType()) && m.root().equals("/"))
+                .map(MountTable.Mount::mountPoint)
+                .filter(mp -> datasetAt(mp).isPresent());
+    }
+
+    @Override
+    public void createVolume(Path at) {
+        String leaf = CowNames.leaf("volume path", at);
+        if (Files.exists(at, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NodeOperationException(node, "create", at + " already exists");
+        }
+        Path parent = realParent(at);
+        MountTable.Mount holder = MountTable.current().holding(parent)
+                .filter(m -> ZFS_TYPES.contains(m.fsType()) && m.root().equals("/"))
+                .orElseThrow(() -> new NodeOperationException(node, "create", "the directory " + parent
+                        + " is not on a ZFS dataset"));
+        String target = CowNames.dataset("dataset", CowNames.dataset("dataset", holder.source()) + "/" + leaf);
+        if (holder.mountPoint().equals(parent)) {
+            zfs("create", "create", "--", target).run();
+        } else {
+            zfs("create", "create", "-o", "mountpoint=" + CowNames.propertyPath("volume path", at), "--", target).run();
+        }
+    }
+
+    @Override
+    public void destroyVolume(Path at) {
+        CowNames.leaf("volume path", at);
+        if (!Files.exists(at, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        String ds = datasetAt(at).orElseThrow(() -> new NodeOperationException(node, "destroy", at
+                + " is not the mountpoint of a ZFS dataset; refusing to delete it"));
+        destroyRecursively(ds);
+        Trees.removeIfEmpty(at);
     }
 
     @Override
@@ -262,6 +313,7 @@ public final class ZfsSnapshotter implements Snapshotter {
      * what a later incremental stream is applied to). Call it on the target once the migration has
      * ended, whichever way; the dataset itself and its data stay. Idempotent.
      */
+    @Override
     public void releaseReceived(VolumeLocation destination) {
         Optional<String> ds = datasetAt(destination.mountpoint());
         if (ds.isEmpty()) {
@@ -277,7 +329,7 @@ public final class ZfsSnapshotter implements Snapshotter {
 
     /** Where the snapshot {@code tag} of {@code volume} is (or would be) shown. */
     public static Path snapshotPath(VolumeLocation volume, String tag) {
-        return BtrfsSnapshotter.snapshotPath(volume, tag);
+        return BtrfsSnapshotter.besideVolume(volume, tag);
     }
 
     /** The ZFS mount of a whole dataset exactly at {@code mountpoint}, if there is one. */

@@ -5,6 +5,7 @@ import dev.fleet.migration.core.spi.Snapshotter;
 import dev.fleet.migration.core.spi.VolumeLocation;
 import java.nio.file.Path;
 import java.time.Clock;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 
@@ -12,6 +13,11 @@ import org.junit.jupiter.api.DisplayName;
 class BtrfsSnapshotterContractIT extends SnapshotterContract {
     private static Path dir;
     private static final Snapshotter SNAPSHOTTER = new BtrfsSnapshotter(CowPools.NODE, Clock.systemUTC());
+
+    @AfterAll
+    static void dropPools() throws InterruptedException {
+        CowPools.dropRuns();
+    }
 
     @BeforeAll
     static void pool() {

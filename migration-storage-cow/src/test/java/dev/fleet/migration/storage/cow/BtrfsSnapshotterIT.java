@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 
@@ -14,6 +15,11 @@ import org.junit.jupiter.api.DisplayName;
 class BtrfsSnapshotterIT extends CowSnapshotterChecks {
     private static Path dir;
     private static final BtrfsSnapshotter SNAPSHOTTER = new BtrfsSnapshotter(CowPools.NODE, Clock.systemUTC());
+
+    @AfterAll
+    static void dropPools() throws InterruptedException {
+        CowPools.dropRuns();
+    }
 
     @BeforeAll
     static void pool() {
@@ -55,8 +61,7 @@ class BtrfsSnapshotterIT extends CowSnapshotterChecks {
 
     @Override
     VolumeLocation volumeOnOtherPool() {
-        String ds = CowPools.zfsParent() + "/" + unique("other");
-        CowPools.run("zfs", "create", "--", ds);
+        String ds = CowPools.zfsDatasetAtRoot(unique("other"));
         return new VolumeLocation("other", CowPools.zfsMountpointOf(ds));
     }
 

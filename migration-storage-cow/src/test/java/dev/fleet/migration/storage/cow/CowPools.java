@@ -17,6 +17,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class CowPools {
     static final NodeId NODE = NodeId.of("cow-it");
+    /** What the tests made on the shared pools, dropped by {@link #dropRuns()}: btrfs paths and datasets. */
+    private static final List<Path> BTRFS_MADE = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final List<String> ZFS_MADE = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private CowPools() {}
 
@@ -64,7 +67,9 @@ public final class CowPools {
     /** A fresh plain directory for one test class on the btrfs. */
     public static Path btrfsRunDir(String prefix) {
         try {
-            return Files.createDirectories(btrfsRoot().resolve(runId(prefix)));
+            Path dir = Files.createDirectories(btrfsRoot().resolve(runId(prefix)));
+            BTRFS_MADE.add(dir);
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -79,7 +84,66 @@ public final class CowPools {
     public static String zfsRunDataset(String prefix) {
         String ds = zfsParent() + "/" + runId(prefix);
         run("zfs", "create", "--", ds);
+        ZFS_MADE.add(ds);
         return ds;
+    }
+
+    /** A subvolume right under the btrfs root (not in a run directory), dropped by {@link #dropRuns()}. */
+    public static Path btrfsSubvolumeAtRoot(String name) {
+        Path p = btrfsSubvolume(btrfsRoot().resolve(name));
+        BTRFS_MADE.add(p);
+        return p;
+    }
+
+    /** A dataset right under the test parent dataset, dropped by {@link #dropRuns()}. */
+    public static String zfsDatasetAtRoot(String name) {
+        String ds = zfsParent() + "/" + name;
+        run("zfs", "create", "--", ds);
+        ZFS_MADE.add(ds);
+        return ds;
+    }
+
+    /**
+     * Drops everything the tests made on the shared pools: each dataset with its snapshots and the
+     * clones of them (retrying while zfs-fuse calls it busy), and each btrfs run directory with
+     * every subvolume in it, deepest first. Called once a test class is done.
+     */
+    public static void dropRuns() throws InterruptedException {
+        for (String ds : ZFS_MADE) {
+            for (int i = 0; ; i++) {
+                Command.Result r = Command.of(NODE, "test", List.of("zfs", "destroy", "-R", "--", ds)).result();
+                if (r.ok() || r.stderr().contains("does not exist")) {
+                    break;
+                }
+                if (i > 30) {
+                    fail("could not drop dataset " + ds + ": " + r.stderr());
+                }
+                Thread.sleep(200);
+            }
+            ZFS_MADE.remove(ds);
+        }
+        String prefix = btrfsMount().toString() + "/";
+        for (Path dir : BTRFS_MADE) {
+            List<Path> subvolumes = run("btrfs", "subvolume", "list", "-a", "--", btrfsMount().toString()).lines()
+                    .map(l -> l.replaceAll("^.* path (<FS_TREE>/)?", ""))
+                    .map(rel -> Path.of(prefix + rel))
+                    .filter(p -> p.startsWith(dir))
+                    .sorted((x, y) -> y.getNameCount() - x.getNameCount())
+                    .toList();
+            for (Path sub : subvolumes) {
+                run("btrfs", "subvolume", "delete", "--", sub.toString());
+            }
+            if (Files.exists(dir)) {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            BTRFS_MADE.remove(dir);
+        }
     }
 
     public static Path zfsMountpointOf(String dataset) {

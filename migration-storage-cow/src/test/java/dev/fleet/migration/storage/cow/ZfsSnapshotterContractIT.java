@@ -4,6 +4,7 @@ import dev.fleet.migration.core.contract.SnapshotterContract;
 import dev.fleet.migration.core.spi.Snapshotter;
 import dev.fleet.migration.core.spi.VolumeLocation;
 import java.time.Clock;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 
@@ -11,6 +12,11 @@ import org.junit.jupiter.api.DisplayName;
 class ZfsSnapshotterContractIT extends SnapshotterContract {
     private static String dataset;
     private static final Snapshotter SNAPSHOTTER = new ZfsSnapshotter(CowPools.NODE, Clock.systemUTC());
+
+    @AfterAll
+    static void dropPools() throws InterruptedException {
+        CowPools.dropRuns();
+    }
 
     @BeforeAll
     static void pool() {

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,11 @@ import org.junit.jupiter.api.Test;
 class ZfsSnapshotterIT extends CowSnapshotterChecks {
     private static String dataset;
     private static final ZfsSnapshotter SNAPSHOTTER = new ZfsSnapshotter(CowPools.NODE, Clock.systemUTC());
+
+    @AfterAll
+    static void dropPools() throws InterruptedException {
+        CowPools.dropRuns();
+    }
 
     @BeforeAll
     static void pool() {
@@ -56,7 +62,7 @@ class ZfsSnapshotterIT extends CowSnapshotterChecks {
 
     @Override
     VolumeLocation volumeOnOtherPool() {
-        Path sub = CowPools.btrfsSubvolume(CowPools.btrfsRoot().resolve(unique("other")));
+        Path sub = CowPools.btrfsSubvolumeAtRoot(unique("other"));
         return new VolumeLocation("other", sub);
     }
 
