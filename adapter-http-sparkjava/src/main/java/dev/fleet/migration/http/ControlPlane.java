@@ -16,6 +16,9 @@ import dev.fleet.migration.http.config.FleetConfig;
 import dev.fleet.migration.http.metrics.MigrationMetrics;
 import dev.fleet.migration.http.security.BearerAuth;
 import dev.fleet.migration.http.security.TlsSettings;
+import dev.fleet.migration.core.spi.MigrationLeases;
+import dev.fleet.migration.store.jdbc.JdbcMigrationStore;
+import dev.fleet.migration.store.jdbc.PostgresMigrationStore;
 import dev.fleet.migration.store.jdbc.SqliteMigrationStore;
 import java.net.URI;
 import java.time.Clock;
@@ -47,6 +50,9 @@ public final class ControlPlane implements AutoCloseable {
     private final String host;
     private final boolean secure;
     private final List<AutoCloseable> owned;
+    private final java.time.Duration retention;
+    private final java.time.Duration sweepEvery;
+    private java.util.concurrent.ScheduledExecutorService sweeper;
     private Routes routes;
 
     private ControlPlane(Builder b) {
@@ -56,6 +62,9 @@ public final class ControlPlane implements AutoCloseable {
                 .settings(b.settings).listener(metrics);
         if (b.ids != null) {
             ob.ids(b.ids);
+        }
+        if (b.leases != null) {
+            ob.leases(b.leases, b.replica, b.leaseTtl);
         }
         b.nodes.forEach((id, n) -> ob.node(n.agent(), n.upstreamHost()));
         this.orchestrator = ob.build();
@@ -68,6 +77,8 @@ public final class ControlPlane implements AutoCloseable {
         this.secure = b.tls.isPresent();
         this.http = HttpServers.create(b.host, b.port, b.tls, b.maxThreads);
         this.owned = new ArrayList<>(b.owned);
+        this.retention = b.retention;
+        this.sweepEvery = b.sweepEvery;
     }
 
     public static Builder builder() {
@@ -83,12 +94,23 @@ public final class ControlPlane implements AutoCloseable {
     public static Builder fromConfig(FleetConfig config) {
         Builder b = builder().listen(config.controlPlane().host(), config.controlPlane().port())
                 .operatorToken(config.tokens().operator()).agentToken(config.tokens().agent())
-                .settings(config.orchestratorSettings());
+                .settings(config.orchestratorSettings())
+                .retention(java.time.Duration.ofDays(config.retentionDays()));
         config.controlPlane().tls().ifPresent(b::tls);
         b.router(Wiring.router(config));
-        SqliteMigrationStore store = SqliteMigrationStore.open(config.store().path());
+        FleetConfig.StoreSection sc = config.store();
+        JdbcMigrationStore store = sc.kind().equals("postgres")
+                ? PostgresMigrationStore.builder(sc.url().orElseThrow()).user(sc.user().orElse(null))
+                        .password(sc.password().orElse(null)).open()
+                : SqliteMigrationStore.open(sc.path());
         b.store(store);
         b.owned.add(store);
+        // replicas sharing the store tick each migration by lease; a restarted control plane with
+        // the same name (by default its listen address) takes its own leases back at once
+        String listen = config.controlPlane().host() + ":" + (config.controlPlane().port() != 0
+                ? String.valueOf(config.controlPlane().port())
+                : "0-" + java.util.UUID.randomUUID().toString().substring(0, 8)); // a free port is a new name
+        b.leases(store.leases(), sc.replica().orElse("cp@" + listen), sc.leaseTtl());
         for (FleetConfig.Node n : config.nodes()) {
             HttpNodeAgent agent = HttpNodeAgent.builder(n.id(), URI.create(n.agentUrl()))
                     .token(config.tokens().agent()).tls(config.agentClientTls().orElse(null)).build();
@@ -102,8 +124,30 @@ public final class ControlPlane implements AutoCloseable {
         routes = api.register(http);
         HttpServers.start(http, "control plane");
         orchestrator.start();
+        if (!sweepEvery.isZero()) {
+            sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "fleet-retention-sweep");
+                t.setDaemon(true);
+                return t;
+            });
+            sweeper.scheduleWithFixedDelay(this::sweepArchives, 0, sweepEvery.toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         log.info("control plane listening on {} with nodes {}", url(), orchestrator.nodes());
         return this;
+    }
+
+    /**
+     * The retention sweep, as the scheduler runs it (at start, then every hour by default): each
+     * node removes the archives of migrations that ended longer ago than the retention.
+     */
+    public List<String> sweepArchives() {
+        try {
+            return orchestrator.sweepArchives(retention);
+        } catch (RuntimeException e) {
+            log.warn("retention sweep failed: {}", e.toString());
+            return List.of();
+        }
     }
 
     public int port() {
@@ -133,6 +177,9 @@ public final class ControlPlane implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
         orchestrator.close();
         http.stop();
         http.awaitStop();
@@ -161,9 +208,25 @@ public final class ControlPlane implements AutoCloseable {
         private OrchestratorSettings settings = OrchestratorSettings.DEFAULTS;
         private Optional<TlsSettings> tls = Optional.empty();
         private int maxThreads = 64;
+        private java.time.Duration retention = java.time.Duration.ofDays(7);
+        private java.time.Duration sweepEvery = java.time.Duration.ofHours(1);
         private final List<AutoCloseable> owned = new ArrayList<>();
+        private MigrationLeases leases;
+        private String replica;
+        private java.time.Duration leaseTtl;
 
         private Builder() {}
+
+        /**
+         * Shares the store's migrations with other control-plane replicas by lease (see
+         * {@code Orchestrator.Builder.leases}); without it this control plane ticks them all.
+         */
+        public Builder leases(MigrationLeases leases, String replica, java.time.Duration ttl) {
+            this.leases = Objects.requireNonNull(leases, "leases");
+            this.replica = replica;
+            this.leaseTtl = ttl;
+            return this;
+        }
 
         /** Where to listen; port 0 picks a free one. */
         public Builder listen(String host, int port) {
@@ -224,6 +287,21 @@ public final class ControlPlane implements AutoCloseable {
 
         public Builder tls(TlsSettings tls) {
             this.tls = Optional.ofNullable(tls);
+            return this;
+        }
+
+        /** How long archives of ended migrations are kept on the nodes; 7 days by default. */
+        public Builder retention(java.time.Duration retention) {
+            if (retention.isNegative() || retention.isZero()) {
+                throw new IllegalArgumentException("retention must be positive, but was " + retention);
+            }
+            this.retention = retention;
+            return this;
+        }
+
+        /** How often the retention sweep runs; hourly by default, zero turns it off. */
+        public Builder sweepEvery(java.time.Duration every) {
+            this.sweepEvery = Objects.requireNonNull(every, "every");
             return this;
         }
 

@@ -7,6 +7,7 @@ import dev.fleet.migration.core.spi.ProxyRouter;
 import dev.fleet.migration.core.spi.Transport;
 import dev.fleet.migration.docker.DockerEndpoint;
 import dev.fleet.migration.docker.DockerNodeAgent;
+import dev.fleet.migration.storage.cow.PoolKind;
 import dev.fleet.migration.http.cli.NodeAgentFactory;
 import dev.fleet.migration.http.config.FleetConfig;
 import dev.fleet.migration.proxy.CaddyProxyRouter;
@@ -61,9 +62,13 @@ public final class Wiring {
                 .archiveDirectory(node.archiveDir())
                 .transport(transport(kind, node, at))
                 .probeHostPorts(node.checkHostPorts());
+        node.poolRoot().ifPresent(root -> b.volumePool(PoolKind.of(node.pool()), root));
         for (FleetConfig.Node peer : config.nodes()) {
             if (!peer.id().equals(node.id())) {
                 b.peer(peer.id(), new DockerNodeAgent.Peer(sshEndpoint(peer, kind, at), peer.archiveDir().toString()));
+                if (peer.poolRoot().isPresent()) { // it places restored volumes on its pool: same kind goes natively
+                    b.peerVolumePool(peer.id(), PoolKind.of(peer.pool()));
+                }
             }
         }
         return b.build();

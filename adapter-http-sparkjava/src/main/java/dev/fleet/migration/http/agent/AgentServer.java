@@ -64,7 +64,9 @@ public final class AgentServer implements AutoCloseable {
     public AgentServer start() {
         routes = new Routes(http);
         http.before((req, res) -> {
-            if (!req.pathInfo().equals(PREFIX + "/health")) {
+            // the raw URI, as Spark's router matches it: the decoded, normalised path of
+            // "/operations/../health" is ".../health", which let it reach the status route untokened
+            if (!req.uri().equals(PREFIX + "/health")) {
                 auth.check(req.headers("Authorization"));
             }
         });
@@ -98,6 +100,10 @@ public final class AgentServer implements AutoCloseable {
             return json(res, AgentWire.actions(actions));
         });
         routes.get(PREFIX + "/inventory", (req, res) -> json(res, AgentWire.inventory(agent.inventory())));
+        routes.post(PREFIX + "/archives/sweep", (req, res) -> {
+            AgentWire.Sweep sweep = AgentWire.sweep(body(req));
+            return json(res, AgentWire.actions(agent.sweepArchives(sweep.olderThan(), sweep.keep())));
+        });
         routes.get(PREFIX + "/health", (req, res) -> {
             ObjectNode o = Json.object();
             o.put("status", "ok");

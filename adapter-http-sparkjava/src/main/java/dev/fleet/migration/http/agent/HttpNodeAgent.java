@@ -114,6 +114,12 @@ public final class HttpNodeAgent implements NodeAgent {
     }
 
     @Override
+    public List<String> sweepArchives(java.time.Instant olderThan, java.util.Set<dev.fleet.migration.core.MigrationId> keep) {
+        return AgentWire.actions(call("POST", "/archives/sweep", AgentWire.sweep(olderThan, keep), "sweep")
+                .orElseThrow());
+    }
+
+    @Override
     public NodeInventory inventory() {
         return AgentWire.inventory(call("GET", "/inventory", null, "inventory").orElseThrow());
     }

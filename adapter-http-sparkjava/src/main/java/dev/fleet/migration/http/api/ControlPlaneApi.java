@@ -2,10 +2,13 @@ package dev.fleet.migration.http.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fleet.migration.core.AppRef;
+import dev.fleet.migration.core.InvalidInputException;
 import dev.fleet.migration.core.Migration;
 import dev.fleet.migration.core.MigrationException;
 import dev.fleet.migration.core.MigrationId;
 import dev.fleet.migration.core.MigrationState;
+import dev.fleet.migration.core.Names;
 import dev.fleet.migration.core.NodeId;
 import dev.fleet.migration.core.Orchestrator;
 import dev.fleet.migration.http.problem.Problems;
@@ -36,13 +39,14 @@ import spark.Service;
  */
 public final class ControlPlaneApi {
     private static final String UI = "/dev/fleet/migration/http/ui/";
-    private static final Set<String> CREATE_FIELDS = Set.of("app", "source", "target");
+    private static final Set<String> CREATE_FIELDS = Set.of("app", "source", "target", "replayOf");
     private static final Set<String> FAIL_FIELDS = Set.of("reason");
 
     private final Orchestrator orchestrator;
     private final BearerAuth auth;
     private final Map<NodeId, String> agentUrls;
     private final Supplier<String> metrics;
+    private final MigrationListing listing;
     private Routes routes;
 
     /**
@@ -56,14 +60,14 @@ public final class ControlPlaneApi {
         this.auth = Objects.requireNonNull(auth, "auth");
         this.agentUrls = Map.copyOf(agentUrls);
         this.metrics = metrics;
+        this.listing = new MigrationListing(this.orchestrator);
     }
 
     /** Registers everything on {@code http}; returns the registry of API routes. */
     public Routes register(Service http) {
         routes = new Routes(http);
         http.before((req, res) -> {
-            String path = req.pathInfo();
-            if (path.startsWith("/api/") || path.equals("/api") || path.equals("/metrics")) {
+            if (!isControlPanelFile(req.uri())) {
                 auth.check(req.headers("Authorization"));
             }
         });
@@ -101,11 +105,31 @@ public final class ControlPlaneApi {
         return routes;
     }
 
+    /**
+     * Whether a request needs no token: only the Control Panel's page and its {@code /assets/}.
+     * Decided on the raw request URI, the string Spark's router matches (it skips empty segments
+     * and does not decode): a check on the decoded, normalised path let {@code //api/migrations}
+     * reach its route without a token.
+     */
+    static boolean isControlPanelFile(String rawUri) {
+        String path = rawUri == null ? "" : rawUri.replaceAll("/{2,}", "/");
+        return path.equals("/") || path.startsWith("/assets/");
+    }
+
     /** Problem answers for every error, including unknown routes. */
     public static void installErrorHandling(Service http) {
-        http.exception(RequestException.class, (e, req, res) -> Problems.send(res, Problems.of(e)));
+        http.exception(RequestException.class, (e, req, res) -> {
+            if (e.status() == 401) { // RFC 9110: a 401 says which scheme would be accepted
+                res.header("WWW-Authenticate", "Bearer realm=\"fleet\"");
+            }
+            Problems.send(res, Problems.of(e));
+        });
         http.exception(MigrationException.class, (e, req, res) -> Problems.send(res, Problems.of(e)));
         http.exception(Exception.class, (e, req, res) -> Problems.send(res, Problems.unexpected(e)));
+        // Spark decodes path parameters before the route runs: bytes that are not UTF-8 are bad input, not a 500
+        http.exception(org.eclipse.jetty.util.Utf8Appendable.NotUtf8Exception.class, (e, req, res) ->
+                Problems.send(res, Problems.of(RequestException.badPath("the request path " + Names.quote(req.uri())
+                        + " holds percent-encoded bytes that are not UTF-8"))));
         http.notFound((req, res) -> {
             res.type(Problems.CONTENT_TYPE);
             return Json.write(Problems.of(RequestException.notFound("no route for " + req.requestMethod() + " "
@@ -115,27 +139,37 @@ public final class ControlPlaneApi {
 
     private Object create(Request req, Response res) {
         ObjectNode body = Json.body(req.body(), CREATE_FIELDS, false);
-        String app = Json.requiredString(body, "app", "the app id: a container name or compose:<project>");
+        String replayOf = Json.optionalString(body, "replayOf");
+        String app = replayOf == null
+                ? Json.requiredString(body, "app", "the app id: a container name or compose:<project>")
+                : Json.optionalString(body, "app");
         String source = Json.requiredString(body, "source", "the source node id");
         String target = Json.requiredString(body, "target", "the target node id");
-        Migration m = orchestrator.create(app, source, target);
+        if (app != null) {
+            AppRef.parse(app); // the app is checked first, then each node under the name of its own field
+        }
+        Names.require("source", source, Names.NODE_ID, 63);
+        Names.require("target", target, Names.NODE_ID, 63);
+        Migration m;
+        if (replayOf == null) {
+            m = orchestrator.create(app, source, target);
+        } else {
+            Names.require("replayOf", replayOf, Names.MIGRATION_ID, 64);
+            Migration kept = orchestrator.get(MigrationId.of(replayOf));
+            if (app != null && !AppRef.parse(app).equals(kept.app())) {
+                throw new InvalidInputException("app", app, "must be the replayed migration's app '" + kept.app()
+                        + "' (or left out)");
+            }
+            m = orchestrator.replay(replayOf, source, target);
+        }
         res.status(201);
         res.header("Location", "/api/migrations/" + m.id().value());
         return json(res, MigrationWire.toJson(m));
     }
 
+    /** One page, filtered, with its total and links: see {@link MigrationListing}. */
     private Object list(Request req, Response res) {
-        String state = req.queryParams("state");
-        List<Migration> all = orchestrator.list();
-        if (state != null && !state.isEmpty()) {
-            if (state.equals("active")) {
-                all = all.stream().filter(m -> m.state().isActive()).toList();
-            } else {
-                MigrationState s = MigrationState.fromWireName(state);
-                all = all.stream().filter(m -> m.state() == s).toList();
-            }
-        }
-        return json(res, MigrationWire.toJson(all));
+        return listing.answer(req, res);
     }
 
     private Object fail(Request req, Response res) {

@@ -30,14 +30,22 @@ final class ApiClient {
     }
 
     JsonNode get(String path) {
+        return send("GET", path, null).json();
+    }
+
+    /** A GET whose answer's headers matter too (the listing's X-Total-Count). */
+    Reply getWithHeaders(String path) {
         return send("GET", path, null);
     }
 
+    /** A successful answer: its JSON body and its headers. */
+    record Reply(JsonNode json, java.net.http.HttpHeaders headers) {}
+
     JsonNode post(String path, ObjectNode body) {
-        return send("POST", path, body);
+        return send("POST", path, body).json();
     }
 
-    private JsonNode send(String method, String path, ObjectNode body) {
+    private Reply send(String method, String path, ObjectNode body) {
         URI uri;
         try {
             uri = URI.create(base + path);
@@ -73,7 +81,7 @@ final class ApiClient {
             json = null;
         }
         if (status >= 200 && status < 300 && json != null) {
-            return json;
+            return new Reply(json, r.headers());
         }
         String detail = json != null && json.hasNonNull("detail") ? json.get("detail").asText()
                 : "HTTP " + status + " from " + uri;

@@ -2,6 +2,10 @@ package dev.fleet.migration.http.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fleet.migration.core.AppRef;
+import dev.fleet.migration.core.InvalidInputException;
+import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.Names;
 import dev.fleet.migration.http.ControlPlane;
 import dev.fleet.migration.http.agent.AgentServer;
 import dev.fleet.migration.http.config.ConfigException;
@@ -73,24 +77,30 @@ public final class FleetCli implements Runnable {
         CommandLine cl = new CommandLine(this);
         cl.setOut(out);
         cl.setErr(err);
+        cl.setExpandAtFiles(false); // an argument "@/some/file" is a value, never a file to read arguments from
         cl.setParameterExceptionHandler((e, a) -> {
-            err.println("fleet: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName()
-                    + " --help')");
+            err.println(oneLine("fleet: " + e.getMessage() + " (see '"
+                    + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')"));
             err.flush();
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof CliException c) {
-                err.println("fleet: " + c.getMessage());
+                err.println(oneLine("fleet: " + c.getMessage()));
                 err.flush();
                 return c.exitCode();
             }
             if (e instanceof ConfigException) {
-                err.println("fleet: " + e.getMessage());
+                err.println(oneLine("fleet: " + e.getMessage()));
                 err.flush();
                 return EXIT_USAGE;
             }
-            err.println("fleet: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (e instanceof InvalidInputException) { // checked before anything was sent
+                err.println(oneLine("fleet: " + e.getMessage()));
+                err.flush();
+                return EXIT_USAGE;
+            }
+            err.println(oneLine("fleet: " + (e.getMessage() == null ? e.toString() : e.getMessage())));
             err.flush();
             return e instanceof IllegalStateException || e instanceof IllegalArgumentException ? EXIT_USAGE
                     : EXIT_UNREACHABLE;
@@ -108,6 +118,31 @@ public final class FleetCli implements Runnable {
 
     PrintWriter out() {
         return spec.commandLine().getOut();
+    }
+
+    /**
+     * The API path of one migration. The id is checked first ({@code migrationId must match
+     * ...}, exit 2): pasted into the URL as it came, {@code ../nodes} would have been another
+     * route and {@code a b} an unreadable URL.
+     */
+    static String migrationPath(String id) {
+        return "/api/migrations/" + MigrationId.of(id).value();
+    }
+
+    /**
+     * Keeps an error on one line and readable whatever the user typed: control characters, line
+     * and paragraph separators, zero-width and bidirectional-override characters become
+     * backslash-u escapes (picocli's own messages repeat the raw argument).
+     */
+    static String oneLine(String message) {
+        StringBuilder b = new StringBuilder(message.length());
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            boolean hidden = c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f)
+                    || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+            b.append(hidden ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return b.toString();
     }
 
     void awaitStop() {
@@ -209,16 +244,27 @@ public final class FleetCli implements Runnable {
         @Option(names = "--wait", description = "Follow the migration until it is done or failed.")
         boolean await;
 
+        @Option(names = "--replay-of", paramLabel = "ID", description = "Replay the kept archive of this ended "
+                + "migration instead of taking a new snapshot (it must have started on the --from node).")
+        String replayOf;
+
         @Option(names = "--poll", paramLabel = "MILLIS", defaultValue = "1000", hidden = true)
         long pollMillis;
 
         @Override
         public Integer call() {
+            // the control plane's own rules, checked before any connection is made (same messages)
+            AppRef.parse(app);
+            Names.require("source", from, Names.NODE_ID, 63);
+            Names.require("target", to, Names.NODE_ID, 63);
             ApiClient api = client.client(root);
             ObjectNode body = Json.object();
             body.put("app", app);
             body.put("source", from);
             body.put("target", to);
+            if (replayOf != null) {
+                body.put("replayOf", replayOf);
+            }
             JsonNode m = api.post("/api/migrations", body);
             PrintWriter out = root.out();
             String id = m.path("id").asText();
@@ -260,31 +306,88 @@ public final class FleetCli implements Runnable {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists migrations, newest first.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = {"Lists migrations, newest first: the newest 50 unless told otherwise.",
+                    "When more match, a note on stderr says how many and how to page."})
     static final class ListCmd implements Callable<Integer> {
+        /** The API's largest page, used by --all. */
+        static final int MAX_PAGE = 1000;
+
         @ParentCommand
         FleetCli root;
 
         @CommandLine.Mixin
         ClientOptions client = new ClientOptions();
 
-        @Option(names = "--state", paramLabel = "STATE", description = "Only this state, or 'active'.")
+        @Option(names = "--state", paramLabel = "STATE",
+                description = "Only these: 'active', 'terminal', or states joined by commas (e.g. done,failed).")
         String state;
 
-        @Option(names = "--json", description = "Print the API's JSON.")
+        @Option(names = "--app", paramLabel = "APP", description = "Only this app (a container name or compose:<project>).")
+        String app;
+
+        @Option(names = "--limit", paramLabel = "N", description = "At most N migrations (1 to 1000; default 50).")
+        Integer limit;
+
+        @Option(names = "--offset", paramLabel = "N", description = "Skip the newest N (default 0).")
+        Integer offset;
+
+        @Option(names = "--all", description = "Every match, read page by page.")
+        boolean all;
+
+        @Option(names = "--json", description = "Print the API's JSON (an array).")
         boolean json;
 
         @Override
         public Integer call() {
-            JsonNode all = client.client(root).get("/api/migrations" + (state == null ? "" : "?state=" + state));
+            ApiClient api = client.client(root);
+            int start = offset == null ? 0 : offset;
+            com.fasterxml.jackson.databind.node.ArrayNode shown = dev.fleet.migration.http.wire.Json.array();
+            long total;
+            int pageSize = all ? (limit == null ? MAX_PAGE : limit) : (limit == null ? -1 : limit);
+            int at = start;
+            while (true) {
+                ApiClient.Reply r = api.getWithHeaders(path(at, pageSize));
+                JsonNode page = r.json();
+                page.forEach(shown::add);
+                total = r.headers().firstValueAsLong("X-Total-Count").orElse(at + (long) page.size());
+                at += page.size();
+                if (!all || page.size() == 0 || at >= total) {
+                    break;
+                }
+            }
             PrintWriter out = root.out();
             if (json) {
-                out.println(all.toPrettyString());
-                return EXIT_OK;
+                out.println(shown.toPrettyString());
+            } else {
+                out.println(Format.header());
+                shown.forEach(m -> out.println(Format.row(m)));
             }
-            out.println(Format.header());
-            all.forEach(m -> out.println(Format.row(m)));
+            if (start + (long) shown.size() < total) {
+                PrintWriter err = root.spec.commandLine().getErr();
+                err.println("fleet: showed " + (shown.size() == 0 ? "none" : (start + 1) + "-" + (start + shown.size()))
+                        + " of " + total + " migrations; --offset " + (start + shown.size())
+                        + " shows the next ones, --all every one");
+                err.flush();
+            }
             return EXIT_OK;
+        }
+
+        private String path(int from, int size) {
+            StringBuilder q = new StringBuilder();
+            if (state != null) {
+                q.append("&state=").append(java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            if (app != null) {
+                q.append("&app=").append(java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            if (size > 0) {
+                q.append("&limit=").append(size);
+            }
+            if (from > 0) {
+                q.append("&offset=").append(from);
+            }
+            return "/api/migrations" + (q.length() == 0 ? "" : "?" + q.substring(1));
         }
     }
 
@@ -304,7 +407,8 @@ public final class FleetCli implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode m = client.client(root).get("/api/migrations/" + id);
+            String path = migrationPath(id); // before any connection is made
+            JsonNode m = client.client(root).get(path);
             PrintWriter out = root.out();
             if (json) {
                 out.println(m.toPrettyString());
@@ -357,7 +461,8 @@ public final class FleetCli implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode m = client.client(root).post("/api/migrations/" + id + "/advance", null);
+            String path = migrationPath(id) + "/advance";
+            JsonNode m = client.client(root).post(path, null);
             root.out().println(Format.progressLine(m));
             return EXIT_OK;
         }
@@ -384,7 +489,8 @@ public final class FleetCli implements Runnable {
             if (reason != null) {
                 body.put("reason", reason);
             }
-            JsonNode m = client.client(root).post("/api/migrations/" + id + "/fail", body);
+            String path = migrationPath(id) + "/fail";
+            JsonNode m = client.client(root).post(path, body);
             root.out().println(m.path("id").asText() + ": failed (" + m.path("failure").path("reason").asText() + ")");
             return EXIT_OK;
         }

@@ -35,6 +35,8 @@ import java.util.regex.Pattern;
  *   tls: {keystore: cp.p12, keystorePassword: secret}      # optional
  * agentTls: {truststore: ca.p12, truststorePassword: s}     # optional: control plane -> agents
  * store: {kind: sqlite, path: /var/lib/fleet/control-plane.db}
+ *   # or, for replicas: {kind: postgres, url: jdbc:postgresql://db:5432/fleet, user: fleet,
+ *   #                    password: env:FLEET_DB_PASSWORD, replica: cp-1, leaseTtl: 15s}
  * tokens: {operator: env:FLEET_OPERATOR_TOKEN, agent: env:FLEET_AGENT_TOKEN}
  * retentionDays: 7
  * scheduler: {interval: 1s, maxActivePerNode: 2, stepTimeout: 6h, healthDeadline: 60s}
@@ -49,6 +51,7 @@ import java.util.regex.Pattern;
  *     ssh: root@127.0.0.1:22
  *     archiveDir: /var/lib/fleet/migrations
  *     pool: plain                                           # plain | btrfs | zfs
+ *     poolRoot: /srv/pool/fleet                             # with btrfs or zfs: where restored volumes go
  *     upstreamHost: 127.0.0.1
  * }</pre>
  *
@@ -60,7 +63,25 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
 
     public record ControlPlaneSection(String host, int port, Optional<TlsSettings> tls) {}
 
-    public record StoreSection(String kind, Path path) {}
+    /**
+     * The store: {@code sqlite} (a file at {@code path}, the default) or {@code postgres} (the
+     * database at {@code url}, shared by control-plane replicas). {@code replica} names this
+     * control plane among the replicas (default: its listen address), {@code leaseTtl} how long
+     * a replica's lease on a migration lasts unless renewed (default 15 s).
+     */
+    public record StoreSection(String kind, Path path, Optional<String> url, Optional<String> user,
+                               Optional<String> password, Optional<String> replica, Duration leaseTtl) {
+        public StoreSection(String kind, Path path) {
+            this(kind, path, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Duration.ofSeconds(15));
+        }
+
+        @Override
+        public String toString() {
+            return "StoreSection[kind=" + kind + ", path=" + path + ", url=" + url + ", user=" + user
+                    + ", password=" + password.map(x -> "***") + ", replica=" + replica + ", leaseTtl=" + leaseTtl + "]";
+        }
+    }
 
     public record Tokens(String operator, String agent) {}
 
@@ -102,7 +123,7 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
     public record Node(NodeId id, String agentUrl, String listenHost, int listenPort, Optional<String> docker,
                        Optional<String> ssh, Path archiveDir, String pool, String upstreamHost,
                        Optional<TlsSettings> tls, Optional<Path> sshKey, Optional<Path> knownHosts,
-                       Optional<Path> dockerTlsDir, boolean checkHostPorts) {}
+                       Optional<Path> dockerTlsDir, boolean checkHostPorts, Optional<Path> poolRoot) {}
 
     private static final Set<String> TRANSPORTS = Set.of("rsync", "scp", "shared-dir");
     private static final Set<String> POOLS = Set.of("plain", "btrfs", "zfs");
@@ -160,13 +181,29 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
             Optional<TlsSettings> agentTls = tls(root, "agentTls");
 
             JsonNode st = object(root, "store", false);
-            keys(st, "store", "kind", "path");
+            keys(st, "store", "kind", "path", "url", "user", "password", "replica", "leaseTtl");
             String kind = string(st, "store.kind", false, "sqlite");
-            if (!kind.equals("sqlite")) {
-                throw error("store.kind", "must be sqlite (the only store this build wires), but was '" + kind + "'");
+            if (!kind.equals("sqlite") && !kind.equals("postgres")) {
+                throw error("store.kind", "must be sqlite or postgres, but was '" + kind + "'");
+            }
+            Optional<String> storeUrl = Optional.ofNullable(string(st, "store.url", false, null));
+            if (kind.equals("postgres") && (storeUrl.isEmpty() || !storeUrl.get().startsWith("jdbc:postgresql://"))) {
+                throw error("store.url", "is required when store.kind is postgres, as jdbc:postgresql://host:port/database");
+            }
+            Optional<String> storePassword = Optional.ofNullable(string(st, "store.password", false, null));
+            if (storePassword.isPresent() && storePassword.get().startsWith("env:")) {
+                String name = storePassword.get().substring(4);
+                String value = env.get(name);
+                if (value == null || value.isEmpty()) {
+                    throw error("store.password", "names environment variable " + name + ", which is not set");
+                }
+                storePassword = Optional.of(value);
             }
             StoreSection store = new StoreSection(kind,
-                    Path.of(string(st, "store.path", false, "/var/lib/fleet/control-plane.db")));
+                    Path.of(string(st, "store.path", false, "/var/lib/fleet/control-plane.db")), storeUrl,
+                    Optional.ofNullable(string(st, "store.user", false, null)), storePassword,
+                    Optional.ofNullable(string(st, "store.replica", false, null)),
+                    duration(st, "store.leaseTtl", "15s", false));
 
             JsonNode tk = object(root, "tokens", true);
             keys(tk, "tokens", "operator", "agent");
@@ -248,7 +285,7 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                     throw error(at, "must be a mapping with id, agentUrl, ...");
                 }
                 keys(n, at, "id", "agentUrl", "listen", "docker", "ssh", "archiveDir", "pool", "upstreamHost", "tls",
-                        "sshKey", "knownHosts", "dockerTlsDir", "checkHostPorts");
+                        "sshKey", "knownHosts", "dockerTlsDir", "checkHostPorts", "poolRoot");
                 String id = string(n, at + ".id", true, null);
                 NodeId nodeId = valid(at + ".id", () -> NodeId.of(id));
                 if (!seen.add(id)) {
@@ -274,13 +311,23 @@ public record FleetConfig(String file, ControlPlaneSection controlPlane, Optiona
                 if (!archiveDir.startsWith("/")) {
                     throw error(at + ".archiveDir", "must be an absolute path, but was '" + archiveDir + "'");
                 }
+                String pool = oneOf(n, at + ".pool", "plain", POOLS);
+                Optional<Path> poolRoot = Optional.ofNullable(string(n, at + ".poolRoot", false, null)).map(r -> {
+                    if (!r.startsWith("/")) {
+                        throw error(at + ".poolRoot", "must be an absolute path, but was '" + r + "'");
+                    }
+                    if (pool.equals("plain")) {
+                        throw error(at + ".poolRoot", "needs pool: btrfs or zfs (the kind of pool it is on)");
+                    }
+                    return Path.of(r);
+                });
                 nodes.add(new Node(nodeId, agentUrl, listen[0], Integer.parseInt(listen[1]), docker, ssh,
-                        Path.of(archiveDir), oneOf(n, at + ".pool", "plain", POOLS),
+                        Path.of(archiveDir), pool,
                         string(n, at + ".upstreamHost", false, "127.0.0.1"), tls(n, at + ".tls"),
                         Optional.ofNullable(string(n, at + ".sshKey", false, null)).map(Path::of),
                         Optional.ofNullable(string(n, at + ".knownHosts", false, null)).map(Path::of),
                         Optional.ofNullable(string(n, at + ".dockerTlsDir", false, null)).map(Path::of),
-                        !"false".equals(string(n, at + ".checkHostPorts", false, "true"))));
+                        !"false".equals(string(n, at + ".checkHostPorts", false, "true")), poolRoot));
             }
             return nodes;
         }

@@ -25,6 +25,11 @@ public final class RequestException extends RuntimeException {
         return new RequestException(400, Problems.TYPE_PREFIX + "invalid-body", "Invalid request body", detail);
     }
 
+    /** A request path the server cannot read (not UTF-8, not parseable): 400. */
+    public static RequestException badPath(String detail) {
+        return new RequestException(400, Problems.TYPE_PREFIX + "bad-request", "Bad request", detail);
+    }
+
     public static RequestException unauthorized(String detail) {
         return new RequestException(401, Problems.TYPE_PREFIX + "unauthorized", "Unauthorized", detail);
     }

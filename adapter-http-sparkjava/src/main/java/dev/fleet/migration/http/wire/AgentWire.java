@@ -7,6 +7,7 @@ import dev.fleet.migration.core.AppRef;
 import dev.fleet.migration.core.ArchiveInfo;
 import dev.fleet.migration.core.InvalidInputException;
 import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.Names;
 import dev.fleet.migration.core.NodeId;
 import dev.fleet.migration.core.Progress;
 import dev.fleet.migration.core.spi.CompensationRequest;
@@ -60,8 +61,8 @@ public final class AgentWire {
             throw new InvalidInputException("operation", op, "must be " + kind.wireName() + " on this route");
         }
         OperationKey key = new OperationKey(MigrationId.of(text(o, "migration")), kind, number(o, "epoch"));
-        return new OperationRequest(key, AppRef.parse(text(o, "app")), NodeId.of(text(o, "source")),
-                NodeId.of(text(o, "target")), archive(o.get("archive")),
+        return new OperationRequest(key, AppRef.parse(text(o, "app")), node(o, "source"),
+                node(o, "target"), archive(o.get("archive")),
                 Duration.ofMillis(Math.max(1, number(o, "deadlineMs"))));
     }
 
@@ -117,8 +118,8 @@ public final class AgentWire {
 
     public static PreflightRequest preflight(JsonNode o) {
         return new PreflightRequest(MigrationId.of(text(o, "migration")), number(o, "epoch"),
-                AppRef.parse(text(o, "app")), role(text(o, "role")), NodeId.of(text(o, "source")),
-                NodeId.of(text(o, "target")), o.path("expectedBytes").asLong(0));
+                AppRef.parse(text(o, "app")), role(text(o, "role")), node(o, "source"),
+                node(o, "target"), o.path("expectedBytes").asLong(0));
     }
 
     public static ObjectNode report(PreflightReport r) {
@@ -170,6 +171,35 @@ public final class AgentWire {
         return stringList(o.get("actions"));
     }
 
+    // ------------------------------------------------------------------ retention sweep
+
+    public static ObjectNode sweep(java.time.Instant olderThan, Set<MigrationId> keep) {
+        ObjectNode o = Json.object();
+        o.put("olderThan", olderThan.toString());
+        ArrayNode k = o.putArray("keep");
+        keep.stream().sorted().forEach(m -> k.add(m.value()));
+        return o;
+    }
+
+    /** The sweep request: when, and what to keep. */
+    public record Sweep(java.time.Instant olderThan, Set<MigrationId> keep) {}
+
+    public static Sweep sweep(JsonNode o) {
+        String when = text(o, "olderThan");
+        java.time.Instant olderThan;
+        try {
+            olderThan = java.time.Instant.parse(when);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new dev.fleet.migration.core.InvalidInputException("olderThan", when,
+                    "must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+        }
+        Set<MigrationId> keep = new java.util.TreeSet<>();
+        for (String id : stringList(o.get("keep"))) {
+            keep.add(MigrationId.of(id));
+        }
+        return new Sweep(olderThan, keep);
+    }
+
     // ------------------------------------------------------------------ inventory
 
     public static ObjectNode inventory(NodeInventory inv) {
@@ -214,6 +244,11 @@ public final class AgentWire {
             return Optional.empty();
         }
         return Optional.of(new ArchiveInfo(text(a, "path"), number(a, "size"), text(a, "sha256")));
+    }
+
+    /** A node id, refused under the name of its own field ("source must match ..."). */
+    private static NodeId node(JsonNode o, String field) {
+        return NodeId.of(Names.require(field, text(o, field), Names.NODE_ID, 63));
     }
 
     private static Role role(String s) {

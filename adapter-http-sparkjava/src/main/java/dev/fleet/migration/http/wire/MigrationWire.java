@@ -99,6 +99,47 @@ public final class MigrationWire {
         return o;
     }
 
+    /**
+     * The listing's form of a migration: what a row shows (who, where, state, progress, the
+     * failure's reason, the downtime, the detail) and the link to the whole record, about a
+     * quarter of {@link #toJson(Migration)}'s size. Every field it has is the same as there.
+     *
+     * <pre>{@code
+     * {"id":"m-...","app":"web","source":"a","target":"b","state":"transferring","active":true,
+     *  "version":7,"createdAt":"...","updatedAt":"...","progress":{...},
+     *  "failure":{"reason":"...","failedIn":"restoring"},"downtimeMs":null,"detail":"...",
+     *  "links":{"self":"/api/migrations/m-..."}}
+     * }</pre>
+     */
+    public static ObjectNode summary(Migration m) {
+        ObjectNode o = Json.object();
+        o.put("id", m.id().value());
+        o.put("app", m.app().id());
+        o.put("source", m.source().value());
+        o.put("target", m.target().value());
+        o.put("state", m.state().wireName());
+        o.put("active", m.state().isActive());
+        o.put("version", m.version());
+        o.put("createdAt", m.createdAt().toString());
+        o.put("updatedAt", m.updatedAt().toString());
+        o.set("progress", progress(m.progress()));
+        if (m.failure().isPresent()) {
+            ObjectNode fo = o.putObject("failure");
+            fo.put("reason", m.failure().get().reason());
+            fo.put("failedIn", m.failure().get().failedIn().wireName());
+        } else {
+            o.putNull("failure");
+        }
+        if (m.downtime().isPresent()) {
+            o.put("downtimeMs", m.downtime().get().toMillis());
+        } else {
+            o.putNull("downtimeMs");
+        }
+        o.put("detail", m.detail().orElse(null));
+        o.putObject("links").put("self", "/api/migrations/" + m.id().value());
+        return o;
+    }
+
     public static ArrayNode toJson(List<Migration> ms) {
         ArrayNode a = Json.array();
         for (Migration m : ms) {

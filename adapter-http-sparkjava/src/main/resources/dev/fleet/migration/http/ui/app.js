@@ -5,11 +5,22 @@
   var TOKEN_KEY = 'fleet.operatorToken';
   var params = new URLSearchParams(window.location.search);
   var refreshMs = Math.max(200, parseInt(params.get('refresh') || '5000', 10) || 5000);
+  var PAGE = 1000;          // the API's largest page: active migrations are read in pages this big
+  var FINISHED_STEP = 100;
+  // rows go in tables of CHUNK with the header's columns; off-screen tables are skipped by the
+  // browser's layout and paint (content-visibility: auto), so 1,000 rows cost about a screenful
+  var CHUNK = 50;
+  var COLUMNS = '<colgroup><col class="app"><col class="route"><col class="bar"><col class="state">' +
+    '<col class="details"><col class="actions"></colgroup>';  // finished migrations shown at first, and added by "Show more"
+  var finishedLimit = FINISHED_STEP;
   var timer = null;
   var nodesLoaded = false;
+  var lastHtml = null;
   var $ = function (id) { return document.getElementById(id); };
 
-  window.fleetPanel = { refreshMs: refreshMs, refreshes: 0 };
+  // refreshes: completed loads; renders: loads that changed the table; firstRowsMs: ms since
+  // navigation start when the first loaded table had been painted (read by the benchmark)
+  window.fleetPanel = { refreshMs: refreshMs, refreshes: 0, renders: 0, firstRowsMs: null, rows: 0 };
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -23,6 +34,10 @@
   }
 
   function api(method, path, body) {
+    return call(method, path, body).then(function (r) { return r.json; });
+  }
+
+  function call(method, path, body) {
     var init = { method: method, headers: { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' } };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
@@ -38,7 +53,7 @@
           throw new Error('token refused');
         }
         if (!res.ok) { throw new Error((json && json.detail) || ('HTTP ' + res.status)); }
-        return json;
+        return { json: json, headers: res.headers };
       });
     });
   }
@@ -101,15 +116,74 @@
       '</tr>';
   }
 
-  function render(list) {
-    $('rows').innerHTML = list.map(row).join('');
-    $('empty').hidden = list.length > 0;
+  /** One page of the listing: its migrations and X-Total-Count. */
+  function page(query) {
+    return call('GET', '/api/migrations?' + query).then(function (r) {
+      var total = parseInt(r.headers.get('X-Total-Count'), 10);
+      return { items: r.json || [], total: isNaN(total) ? (r.json || []).length : total };
+    });
+  }
+
+  /** Every active migration, page after page (one page unless more than a thousand run at once). */
+  function activeMigrations() {
+    var all = [];
+    function next(offset) {
+      return page('state=active&limit=' + PAGE + '&offset=' + offset).then(function (p) {
+        all = all.concat(p.items);
+        return p.items.length > 0 && offset + p.items.length < p.total ? next(offset + p.items.length) : all;
+      });
+    }
+    return next(0);
+  }
+
+  function count(n) { return Number(n).toLocaleString('en'); }
+
+  /**
+   * Every active migration, then the newest finished ones. The whole table is one string set
+   * with one innerHTML (one layout, whatever the row count), and only when it changed, so a
+   * quiet refresh touches nothing.
+   */
+  function render(active, finished) {
+    var began = performance.now();
+    // a migration that ended between the two reads is in both: show it once, as it ended
+    var ended = {};
+    finished.items.forEach(function (m) { ended[m.id] = true; });
+    active = active.filter(function (m) { return !ended[m.id]; });
+    var all = active.map(row).concat(finished.items.map(row));
+    var chunks = [];
+    for (var i = 0; i < all.length; i += CHUNK) {
+      chunks.push('<table class="chunk">' + COLUMNS + '<tbody>' + all.slice(i, i + CHUNK).join('') + '</tbody></table>');
+    }
+    var html = chunks.join('');
+    var rows = all.length;
+    if (html !== lastHtml) {
+      $('rows').innerHTML = html;
+      lastHtml = html;
+      window.fleetPanel.renders++;
+    }
+    $('empty').hidden = rows > 0;
+    $('summary').hidden = rows === 0;
+    $('active-count').textContent = count(active.length);
+    $('finished-shown').textContent = count(finished.items.length);
+    $('finished-total').textContent = count(finished.total);
+    $('more').hidden = finished.items.length >= finished.total || finishedLimit >= PAGE;
     $('updated').textContent = 'last update ' + new Date().toLocaleTimeString();
+    window.fleetPanel.rows = rows;
     window.fleetPanel.refreshes++;
+    if (window.fleetPanel.firstRowsMs === null) {
+      window.fleetPanel.firstDataMs = began;                   // both pages had arrived
+      window.fleetPanel.firstBuiltMs = performance.now();      // the rows were in the DOM
+      // a rAF callback runs just before the frame is painted; a task queued from it runs after
+      requestAnimationFrame(function () {
+        setTimeout(function () { window.fleetPanel.firstRowsMs = performance.now(); }, 0);
+      });
+    }
   }
 
   function refresh() {
-    return api('GET', '/api/migrations').then(render).catch(function (e) {
+    return Promise.all([activeMigrations(), page('state=terminal&limit=' + finishedLimit)]).then(function (r) {
+      render(r[0], r[1]);
+    }).catch(function (e) {
       if (e.message !== 'token refused') { $('form-error').textContent = 'Cannot load migrations: ' + e.message; }
     });
   }
@@ -131,7 +205,9 @@
     $('panel').hidden = false;
     $('forget-token').hidden = false;
     $('refresh-s').textContent = String(refreshMs / 1000);
-    (nodesLoaded ? Promise.resolve() : loadNodes()).then(refresh).catch(function () {});
+    // the node selects and the table load side by side
+    if (!nodesLoaded) { loadNodes().catch(function () {}); }
+    refresh();
     stop();
     timer = setInterval(refresh, refreshMs);
   }
@@ -161,6 +237,11 @@
     }).catch(function (e) {
       if (e.message !== 'token refused') { $('form-error').textContent = e.message; }
     }).then(function () { $('start').disabled = false; });
+  });
+
+  $('more').addEventListener('click', function () {
+    finishedLimit = Math.min(PAGE, finishedLimit + FINISHED_STEP);
+    refresh();
   });
 
   $('rows').addEventListener('click', function (ev) {

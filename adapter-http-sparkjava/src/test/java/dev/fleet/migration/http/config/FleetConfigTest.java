@@ -73,6 +73,20 @@ class FleetConfigTest {
         assertThat(b.agentUrl()).isEqualTo("http://127.0.0.1:7002");
         assertThat(b.archiveDir().toString()).isEqualTo("/var/lib/fleet/migrations");
         assertThat(b.pool()).isEqualTo("plain");
+        assertThat(a.poolRoot()).isEmpty();
+        assertThat(parse(GOOD.replace("pool: btrfs", "pool: btrfs\n    poolRoot: /srv/pool/fleet")).nodes().get(0)
+                .poolRoot()).contains(java.nio.file.Path.of("/srv/pool/fleet"));
+    }
+
+    @Test
+    @DisplayName("a pool root must be absolute and needs a pool kind")
+    void poolRootRules() {
+        assertThatThrownBy(() -> parse(GOOD.replace("pool: btrfs", "pool: btrfs\n    poolRoot: srv/pool")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("fleet.yaml:29: ")
+                .hasMessageContaining("nodes[0].poolRoot must be an absolute path");
+        assertThatThrownBy(() -> parse(GOOD.replace("pool: btrfs", "pool: plain\n    poolRoot: /srv/pool")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("fleet.yaml:29: ")
+                .hasMessageContaining("nodes[0].poolRoot needs pool: btrfs or zfs");
     }
 
     @ParameterizedTest(name = "{0}")
