@@ -20,13 +20,16 @@ public final class BenchMain {
 
     /** Every benchmark, by name; the docker one is created only when asked for (it needs the engines). */
     static List<String> names() {
-        return List.of("core", "docker");
+        return List.of("core", "docker", "http", "ui", "scale");
     }
 
     static Benchmark create(String name) {
         return switch (name) {
             case "core" -> new CoreBenchmark();
             case "docker" -> new DockerBenchmark();
+            case "http" -> new HttpBenchmark();
+            case "ui" -> new UiBenchmark();
+            case "scale" -> new ScaleBenchmark();
             default -> throw new IllegalArgumentException("no benchmark named " + name + "; there are " + names());
         };
     }

@@ -113,7 +113,7 @@ public final class EmbeddedMigration {
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
-    private static DockerNodeAgent agent(Node self, Node peer) {
+    static DockerNodeAgent agent(Node self, Node peer) {
         return DockerNodeAgent.builder()
                 .node(NodeId.of(self.id()))
                 .docker(DockerEndpoint.unix(self.docker()))

@@ -1,5 +1,8 @@
 package dev.fleet.migration.examples;
 
+import static dev.fleet.migration.examples.CutoverEnvironment.docker;
+import static dev.fleet.migration.examples.CutoverEnvironment.dockerQuietly;
+import static dev.fleet.migration.examples.CutoverEnvironment.env;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fleet.migration.core.Migration;
@@ -30,15 +33,6 @@ class EmbeddedMigrationIT {
             Path.of(env("FLEET_TEST_ARCHIVE_B")), "127.0.0.2");
     private final String app = "example-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 31), 36);
     private final String volume = app + "-data";
-
-    private static String env(String name) {
-        String v = System.getenv(name);
-        if (v == null || v.isBlank()) {
-            throw new AssertionError("environment variable " + name + " is not set: run the tests through "
-                    + "scripts/test.sh (it starts two Docker daemons with scripts/ci/services/docker.sh)");
-        }
-        return v;
-    }
 
     @Test
     void movesAnAppToTheOtherEngineAndBack() throws Exception {
@@ -104,28 +98,5 @@ class EmbeddedMigrationIT {
             }
         }
         throw new AssertionError("nothing served on port " + port + " within 20 s", last);
-    }
-
-    private static String docker(String host, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("docker", "-H", host));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new AssertionError(String.join(" ", cmd) + " failed: " + out);
-            }
-            return out;
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError("could not run " + cmd + ": " + e, e);
-        }
-    }
-
-    private static String dockerQuietly(String host, String... args) {
-        try {
-            return docker(host, args);
-        } catch (AssertionError e) {
-            return "";
-        }
     }
 }
