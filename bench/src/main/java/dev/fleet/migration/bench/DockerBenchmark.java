@@ -21,15 +21,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -71,11 +66,7 @@ final class DockerBenchmark implements Benchmark {
     }
 
     private static String env(String name) {
-        String v = System.getenv(name);
-        if (v == null) {
-            throw new IllegalStateException(name + " is not set: run the docker benchmark through bench/run.sh");
-        }
-        return v;
+        return BenchApps.env(name);
     }
 
     @Override
@@ -306,88 +297,26 @@ final class DockerBenchmark implements Benchmark {
     }
 
     private Path deploy(String app, Filler filler) throws Exception {
-        docker(dockerA, "volume", "create", app + "-data");
-        Path mp = Path.of(docker(dockerA, "volume", "inspect", "--format", "{{.Mountpoint}}", app + "-data"));
-        filler.fill(mp);
-        docker(dockerA, "run", "-d", "--init", "--name", app, "--network", "none", "-v", app + "-data:/data",
-                image, "sleep", "1000000");
-        return mp;
+        return BenchApps.deploy(dockerA, image, app, filler::fill);
     }
 
     private void cleanUp(String app) {
-        for (String host : List.of(dockerA, dockerB)) {
-            for (String n : dockerQuietly(host, "ps", "-a", "--format", "{{.Names}}").split("\n")) {
-                if (n.equals(app) || n.startsWith(app + ".migrated-")) {
-                    dockerQuietly(host, "rm", "-f", n);
-                }
-            }
-            dockerQuietly(host, "volume", "rm", "-f", app + "-data");
-            for (String img : dockerQuietly(host, "images", "--format", "{{.Repository}}:{{.Tag}}").split("\n")) {
-                if (img.contains(app)) {
-                    dockerQuietly(host, "rmi", "-f", img);
-                }
-            }
-        }
-        for (Path dir : List.of(archiveA, archiveB)) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    if (f.getFileName().toString().endsWith(".tar")) {
-                        Files.deleteIfExists(f);
-                    }
-                }
-            } catch (IOException ignored) {
-                // best effort
-            }
-        }
+        BenchApps.cleanUp(app, List.of(dockerA, dockerB), List.of(archiveA, archiveB));
     }
 
-    /** Writes {@code size} bytes of incompressible data, from one 1 MiB buffer. */
     private static void writeFile(Path file, long size, long seed) throws IOException {
-        byte[] block = new byte[(int) Math.min(size, MIB)];
-        new Random(seed).nextBytes(block);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            long left = size;
-            while (left > 0) {
-                int n = (int) Math.min(left, block.length);
-                ByteBuffer buf = ByteBuffer.wrap(block, 0, n);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                left -= n;
-                block[(int) (left % block.length)] ^= 0x5a; // keep blocks distinct
-            }
-        }
+        BenchApps.writeFile(file, size, seed);
     }
 
     private static void sync() throws Exception {
-        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        BenchApps.sync();
     }
 
     private static void delete(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BenchApps.delete(dir);
     }
 
     private static String docker(String host, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("docker", "-H", host));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-        return out;
-    }
-
-    private static String dockerQuietly(String host, String... args) {
-        try {
-            return docker(host, args);
-        } catch (IOException | InterruptedException e) {
-            return "";
-        }
+        return BenchApps.docker(host, args);
     }
 }
