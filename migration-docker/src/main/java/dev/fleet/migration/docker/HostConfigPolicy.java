@@ -16,8 +16,11 @@ import java.util.Set;
  * the engine.
  */
 final class HostConfigPolicy {
-    private static final Set<String> NAMESPACE_MODES = Set.of("PidMode", "IpcMode", "UTSMode", "UsernsMode",
-            "CgroupnsMode");
+    /**
+     * Namespaces a container may not share with the host or another container. Not CgroupnsMode:
+     * "host" is the engine's default on cgroup v1 hosts, and the cgroup namespace grants nothing.
+     */
+    private static final Set<String> NAMESPACE_MODES = Set.of("PidMode", "IpcMode", "UTSMode", "UsernsMode");
     private static final Set<String> UNCONFINED = Set.of("seccomp=unconfined", "seccomp:unconfined",
             "apparmor=unconfined", "apparmor:unconfined", "label=disable", "label:disable",
             "systempaths=unconfined");

@@ -11,11 +11,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class HostConfigPolicyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What `docker inspect` shows for an ordinary `docker run --network host -v data:/data --restart always`. */
+    /**
+     * What `docker inspect` shows for an ordinary `docker run --network host -v data:/data --restart always`
+     * on a cgroup v1 host (where the engine's default cgroup namespace mode is "host").
+     */
     private static final String ORDINARY = """
             {"Binds":["web-data:/data"],"NetworkMode":"host","RestartPolicy":{"Name":"always","MaximumRetryCount":0},
              "PortBindings":{},"CapAdd":null,"CapDrop":null,"Privileged":false,"PidMode":"","IpcMode":"private",
-             "UTSMode":"","UsernsMode":"","CgroupnsMode":"private","SecurityOpt":null,"Devices":[],
+             "UTSMode":"","UsernsMode":"","CgroupnsMode":"host","SecurityOpt":null,"Devices":[],
              "Mounts":[{"Type":"volume","Source":"cache","Target":"/cache"},{"Type":"tmpfs","Target":"/run"}],
              "MaskedPaths":["/proc/kcore","/proc/keys"],"ReadonlyPaths":["/proc/sys"]}""";
 
