@@ -189,7 +189,21 @@ public final class RemoteDialog implements AutoCloseable {
             }
             status = exitStatus.get();
         }
+        // the process has exited, but the thread draining its stderr may not have read the last
+        // lines yet: wait until the text stops growing (at most a second, only on this failure path)
         String err = stderr.get();
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (int quiet = 0; quiet < 3 && System.nanoTime() - settle < 0; ) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            String again = stderr.get();
+            quiet = again.equals(err) && !err.isEmpty() ? quiet + 1 : 0;
+            err = again;
+        }
         Reason reason = SshFailures.reasonIn(err).orElse(Reason.IO);
         return new TransportException(reason, what + " ended" + (status.isPresent() ? " with exit code "
                 + status.getAsInt() : "") + " before '" + marker + "': " + SshFailures.lastLines(err, 4));
