@@ -123,12 +123,25 @@ final class ResilienceFleet implements AutoCloseable {
         apps.remove(app.name());
     }
 
+    /** Ports handed out in this JVM: an app's port is free again while it moves, and must not be reused. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A free port never handed out before in this JVM. The kernel may offer a port again as soon
+     * as nobody listens on it, which is the case between `docker run -d` and the app's bind, and
+     * while an app moves between nodes; two apps on one port would answer for each other.
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new AssertionError(e);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
         }
+        throw new AssertionError("no fresh free port in 100 tries");
     }
 
     private Path jar;
