@@ -45,7 +45,9 @@ class ReplayFromKeptArchiveIT {
                 "-v", volume + ":/data", CutoverEnvironment.image(), "sh", "-c",
                 "[ -d /data/d ] || { mkdir -p /data/d && for i in 1 2 3 4 5; do head -c 200000 /dev/urandom > /data/d/f$i; "
                         + "done; echo first > /data/doomed.txt; }; exec sleep 1000000"); // seeds once, not on every start
-        for (int i = 0; i < 100 && !docker(dockerA, "exec", app, "ls", "/data").contains("doomed.txt"); i++) {
+        long seeded = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (!docker(dockerA, "exec", app, "ls", "/data").contains("doomed.txt")) {
+            assertThat(System.nanoTime() - seeded).as("the app seeded its volume within 20 s").isNegative();
             Thread.sleep(100);
         }
 

@@ -319,7 +319,7 @@ class AgentCrashIT {
             killWhenRunning(id, kind, landed.of(id, app.name()), Duration.ofSeconds(60));
             // cut off mid-operation: the journal's last word on it is RUNNING
             assertThat(journal(id, kind)).as("node b's journal at the kill").containsExactly("RUNNING");
-            Thread.sleep(1000); // the control plane meets a dead agent and retries
+            awaitNoticedDeadAgent(id, Duration.ofSeconds(30));
             startAgentB();
             // the restart reconciled the journal: the cut-off operation is now recorded as failed
             List<String> after = journal(id, kind);
@@ -388,9 +388,13 @@ class AgentCrashIT {
         restartDockerd(dockerA);
         assertThat(Docker.run(dockerA, "inspect", "--format", "{{.State.Running}} {{.HostConfig.RestartPolicy.Name}}",
                 retired)).as("the retired source after dockerd restarted").isEqualTo("false no");
-        // and still not after a few seconds (a restart policy would have started it by now)
-        Thread.sleep(3000);
-        assertThat(Docker.running(dockerA, app.name())).as("running on node a").isEmpty();
+        // and still not in the following seconds (a restart policy would have started it by now):
+        // watched every 100 ms, so a revival fails the test when it happens
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(Docker.running(dockerA, app.name())).as("running on node a after the restart").isEmpty();
+            Thread.sleep(100);
+        }
         assertThat(Docker.running(dockerB, app.name())).containsExactly(app.name());
         assertThat(ResilienceFleet.httpGet(app.port())).contains("served by " + app.name());
     }
@@ -429,6 +433,25 @@ class AgentCrashIT {
             Thread.sleep(200);
         }
         throw new AssertionError("dockerd behind " + host + " did not come back within 60 s");
+    }
+
+    /**
+     * Waits until the control plane has met node b's dead agent: the migration says it is
+     * retrying, or has already moved on to failing or ended.
+     */
+    private void awaitNoticedDeadAgent(String id, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        JsonNode m = null;
+        while (System.nanoTime() < deadline) {
+            m = ResilienceFleet.get(cp.url(), id);
+            if (m.path("detail").asText("").startsWith("retrying") || m.hasNonNull("failing")
+                    || !m.path("active").asBoolean(true)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the control plane did not notice node b's agent was gone within " + within
+                + "; last seen: " + m + "\ncontrol plane:\n" + cp.tail());
     }
 
     private static void sleep(long ms) {
