@@ -4,15 +4,12 @@ import dev.fleet.migration.core.ArchiveInfo;
 import dev.fleet.migration.core.InvalidInputException;
 import dev.fleet.migration.core.MigrationId;
 import dev.fleet.migration.core.NodeOperationException;
+import dev.fleet.migration.docker.archive.Digests;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,8 +24,6 @@ import java.util.Optional;
  * kept migration cannot pull them from under the replay.
  */
 final class ArchiveAdoption {
-    private static final int CHUNK = 1 << 20;
-
     private ArchiveAdoption() {}
 
     static Operation.Result adopt(NodeContext ctx, Operation op) throws IOException {
@@ -58,7 +53,10 @@ final class ArchiveAdoption {
             throw refuse(ctx, "the kept archive " + name + " is " + size + " bytes, but the record says " + kept.size());
         }
         op.total(size);
-        String sha = sha256(archive, op);
+        String sha = Digests.ofFile(archive, n -> {
+            op.checkCancelled("adopting the kept archive");
+            op.add(n);
+        });
         if (!sha.equals(kept.sha256())) {
             throw refuse(ctx, "checksum mismatch: the kept archive " + name + " has sha256 " + sha
                     + ", but the record says " + kept.sha256());
@@ -98,24 +96,6 @@ final class ArchiveAdoption {
             Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static String sha256(Path file, Operation op) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[CHUNK];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                op.checkCancelled("adopting the kept archive");
-                digest.update(buf, 0, n);
-                op.add(n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static NodeOperationException refuse(NodeContext ctx, String why) {

@@ -17,13 +17,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -315,7 +311,7 @@ public final class CowStorage {
             throw new NodeOperationException(node, "restore", "the native stream " + file.getFileName()
                     + " has not arrived on node " + node);
         }
-        String got = sha256(file);
+        String got = dev.fleet.migration.docker.archive.Digests.ofFile(file);
         if (!got.equals(st.sha256())) {
             throw new NodeOperationException(node, "restore", "the native stream " + file.getFileName() + " has sha256 "
                     + got + " but the source wrote " + st.sha256());
@@ -326,16 +322,5 @@ public final class CowStorage {
             throw new NodeOperationException(node, "restore", "cannot read " + file + ": " + e.getMessage(), e);
         }
         log.info("node {}: received {} into {}", node, file.getFileName(), at.mountpoint());
-    }
-
-    static String sha256(Path file) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -30,7 +30,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -197,7 +196,7 @@ public final class SourceSession {
             PoolSnapshotter s = storage.snapshotters.get(e.kind);
             Path file = storage.streamFile(migration, e.volume, phase);
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            MessageDigest sha = sha256();
+            MessageDigest sha = dev.fleet.migration.docker.archive.Digests.sha256();
             long[] size = {0};
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING);
@@ -238,7 +237,7 @@ public final class SourceSession {
         }
         if (!list.streams().isEmpty()) {
             Path file = storage.listFile(migration, phase);
-            pusher.push(file, CowStorage.sha256(file));
+            pusher.push(file, dev.fleet.migration.docker.archive.Digests.ofFile(file));
         }
     }
 
@@ -406,14 +405,6 @@ public final class SourceSession {
         } catch (IOException | RuntimeException ex) {
             throw new NodeOperationException(storage.node, "snapshot", "cannot read the snapshot record " + file + ": "
                     + ex.getMessage(), ex);
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
