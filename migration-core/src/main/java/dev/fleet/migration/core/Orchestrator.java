@@ -281,6 +281,14 @@ public final class Orchestrator implements AutoCloseable {
         return store.page(Objects.requireNonNull(query, "query"));
     }
 
+    /**
+     * The store's {@link MigrationStore#changeStamp()}: read it before {@link #list}, and what
+     * was derived from that page stays current while the stamp does. Empty: keep nothing.
+     */
+    public java.util.OptionalLong changeStamp() {
+        return store.changeStamp();
+    }
+
     /** @throws MigrationNotFoundException when there is no such migration */
     public Migration get(MigrationId id) {
         return store.find(id).orElseThrow(() -> new MigrationNotFoundException(id));

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -70,6 +71,18 @@ final class MigrationListing {
 
     private record Wire(long version, byte[] json) {}
 
+    /** Whole answers kept, by listing: the pages clients poll (the panel's, the first pages), typically a few. */
+    private static final int ANSWER_CACHE = 256;
+
+    /**
+     * Whole answers by request, each with the change stamp read before its page. The bytes are
+     * shared between requests and never written to after they are kept.
+     */
+    private final ConcurrentHashMap<Listing, Answer> answers = new ConcurrentHashMap<>();
+
+    /** One answer: its headers' values and its body. */
+    record Answer(long stamp, long total, String links, byte[] json) {}
+
     /** What a request asks for: the query, and whether the whole records ({@code view=full}) or summaries. */
     record Listing(MigrationQuery query, boolean full) {}
 
@@ -89,14 +102,38 @@ final class MigrationListing {
             res.type(Problems.CONTENT_TYPE);
             return Json.write(p);
         }
-        MigrationPage page = orchestrator.list(listing.query());
-        res.header(TOTAL_HEADER, Long.toString(page.total()));
-        String links = links(page, listing.full());
-        if (!links.isEmpty()) {
-            res.header("Link", links);
+        Answer answer = answer(listing);
+        res.header(TOTAL_HEADER, Long.toString(answer.total()));
+        if (!answer.links().isEmpty()) {
+            res.header("Link", answer.links());
         }
         res.type("application/json");
-        return json(page.migrations(), listing.full());
+        return answer.json();
+    }
+
+    /**
+     * The answer to one listing: kept from an earlier request while the store's change stamp,
+     * read before that request's page, is still the current one (nothing was saved since, by
+     * this control plane or another writing the same database), else read and kept afresh.
+     */
+    Answer answer(Listing listing) {
+        OptionalLong stamp = orchestrator.changeStamp();
+        if (stamp.isPresent()) {
+            Answer kept = answers.get(listing);
+            if (kept != null && kept.stamp() == stamp.getAsLong()) {
+                return kept;
+            }
+        }
+        MigrationPage page = orchestrator.list(listing.query());
+        Answer answer = new Answer(stamp.orElse(Long.MIN_VALUE), page.total(), links(page, listing.full()),
+                json(page.migrations(), listing.full()));
+        if (stamp.isPresent()) {
+            if (answers.size() >= ANSWER_CACHE) {
+                answers.clear(); // rare: many distinct filters and offsets; start afresh
+            }
+            answers.put(listing, answer);
+        }
+        return answer;
     }
 
     /**

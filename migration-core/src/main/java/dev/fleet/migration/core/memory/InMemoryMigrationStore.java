@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A {@link MigrationStore} in memory, for embedding and tests. One lock guards everything, so
@@ -30,6 +31,8 @@ public final class InMemoryMigrationStore implements MigrationStore {
     private final Map<MigrationId, List<Migration>> history = new HashMap<>();
     private final Map<AppRef, MigrationId> activeByApp = new HashMap<>();
     private final Map<AppRef, Long> maxEpoch = new HashMap<>();
+    /** Raised (under the lock) by every insert and update; read without it. */
+    private volatile long changes;
 
     @Override
     public synchronized void insert(Migration m) {
@@ -49,6 +52,7 @@ public final class InMemoryMigrationStore implements MigrationStore {
         current.put(m.id(), m);
         history.computeIfAbsent(m.id(), id -> new ArrayList<>()).add(m);
         maxEpoch.merge(m.app(), m.epoch(), Math::max);
+        changes++;
     }
 
     @Override
@@ -66,6 +70,12 @@ public final class InMemoryMigrationStore implements MigrationStore {
         if (next.isTerminal()) {
             activeByApp.remove(next.app(), next.id());
         }
+        changes++;
+    }
+
+    @Override
+    public OptionalLong changeStamp() {
+        return OptionalLong.of(changes);
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.fleet.migration.core.StaleVersionException;
 import dev.fleet.migration.core.StoreException;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Where migrations are kept. Implementations: in memory (core), SQLite and PostgreSQL (JDBC).
@@ -65,6 +66,21 @@ public interface MigrationStore {
         int from = (int) Math.min(matches.size(), (long) query.offset());
         int to = (int) Math.min(matches.size(), (long) from + query.limit());
         return new MigrationPage(matches.subList(from, to), matches.size(), query);
+    }
+
+    /**
+     * A number that is different after any insert or update of any migration, whoever made it
+     * (this process, or another one writing the same database), read without touching a
+     * migration's record; or empty when the store cannot tell that cheaply. A reader may keep
+     * what it derived from the store (the listing keeps whole answers) for as long as the
+     * stamp it read <em>before</em> reading the store is still the current one.
+     *
+     * <p>The default is empty: nothing may be kept.
+     *
+     * @throws StoreException for I/O
+     */
+    default OptionalLong changeStamp() {
+        return OptionalLong.empty();
     }
 
     /** The migrations not yet DONE or FAILED, oldest first. */

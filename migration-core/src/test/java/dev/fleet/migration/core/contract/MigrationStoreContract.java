@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -346,6 +347,36 @@ public abstract class MigrationStoreContract {
             store.insert(m);
             m = save(m, new MigrationEvent.Advanced(Map.of()));
             assertThat(store.page(MigrationQuery.firstPage()).migrations()).containsExactly(m);
+        }
+    }
+
+    @Nested
+    @DisplayName("change stamp")
+    class ChangeStamp {
+        @Test
+        @DisplayName("moves on every insert and update, and stays put while nothing is written")
+        void movesOnEveryWrite() {
+            OptionalLong empty = store.changeStamp();
+            Migration m = pending("m-1", "web");
+            store.insert(m);
+            OptionalLong inserted = store.changeStamp();
+            if (empty.isEmpty()) { // a store that cannot tell cheaply never claims to
+                assertThat(inserted).isEmpty();
+                return;
+            }
+            assertThat(inserted).isPresent().isNotEqualTo(empty);
+            store.find(m.id());
+            store.page(MigrationQuery.firstPage());
+            store.list();
+            store.active();
+            assertThat(store.changeStamp()).isEqualTo(inserted);
+
+            m = save(m, new MigrationEvent.Advanced(Map.of()));
+            OptionalLong updated = store.changeStamp();
+            assertThat(updated).isPresent().isNotEqualTo(inserted).isNotEqualTo(empty);
+
+            store.insert(pending("m-2", "db"));
+            assertThat(store.changeStamp()).isPresent().isNotEqualTo(updated).isNotEqualTo(inserted);
         }
     }
 

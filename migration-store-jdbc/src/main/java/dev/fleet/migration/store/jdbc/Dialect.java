@@ -36,6 +36,12 @@ enum Dialect {
         boolean serializeWritesInProcess() {
             return true;
         }
+
+        @Override
+        String changeStampSql() {
+            // per connection: moves whenever another connection (of any process) has committed
+            return "PRAGMA data_version";
+        }
     },
 
     POSTGRESQL {
@@ -95,4 +101,13 @@ enum Dialect {
      * busy_timeout.
      */
     abstract boolean serializeWritesInProcess();
+
+    /**
+     * A statement answering one number that moves, on a connection that never writes, whenever
+     * any other connection has committed; or null when the database has no such cheap read
+     * (PostgreSQL: the store then offers no change stamp, and nothing is cached from it).
+     */
+    String changeStampSql() {
+        return null;
+    }
 }

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,7 +65,23 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
     private final String where;
     private final Dialect dialect;
     private final ConnectionPool pool;
+    private final ConnectionPool.Opener opener;
     private final ReentrantLock writeLock;
+    /**
+     * The connection that reads {@link #changeStamp()}, apart from the pool because the stamp
+     * is only comparable on one connection, and because it must never write (its own commits
+     * would not move it). Guarded by {@code stampLock}; opened on first use.
+     */
+    private final ReentrantLock stampLock = new ReentrantLock();
+    private Connection stampConnection;
+    private PreparedStatement stampStatement;
+    /** Inserts and updates this instance has committed: its own writes move the stamp at once. */
+    private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+    /** The last {@code PRAGMA data_version} read, and when (nanoTime); refreshed by one reader at a time. */
+    private volatile long dataVersion;
+    private volatile long dataVersionRead = System.nanoTime() - DATA_VERSION_FRESH_NANOS - 1;
+    /** How long a read of other processes' commits is reused: bounds how late another process's write shows. */
+    static final long DATA_VERSION_FRESH_NANOS = 20_000_000L;
     /**
      * The record the listing last decoded for each id; used only when the page's walk finds the
      * same version. A saved version never changes (every save is a compare-and-set that raises
@@ -84,6 +101,7 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
         this.where = where;
         this.dialect = dialect;
         this.pool = new ConnectionPool(opener, maxConnections);
+        this.opener = opener;
         this.writeLock = dialect.serializeWritesInProcess() ? new ReentrantLock(true) : null;
         try {
             write("open the database", c -> {
@@ -119,6 +137,7 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
                     insertHistory(c, m, json);
                     return null;
                 });
+                writes.incrementAndGet(); // after the commit: a stamp read before it may see the old page
                 return;
             } catch (UniqueViolation v) {
                 // rolled back; find out which rule it broke (PostgreSQL allows no query in a
@@ -179,6 +198,7 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
                     activeOf(next.app()).orElseThrow(() -> storeFailure("update migration " + next.id(), v.cause)));
         }
         if (outcome == null) {
+            writes.incrementAndGet();
             return;
         }
         if (outcome < 0) {
@@ -346,6 +366,66 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
     @Override
     public void close() {
         pool.close();
+        stampLock.lock();
+        try {
+            closeStamp();
+        } finally {
+            stampLock.unlock();
+        }
+    }
+
+    /**
+     * SQLite: this instance's own committed writes, which move the stamp at once, beside
+     * {@code PRAGMA data_version} read on a connection of the store's own that never writes (it
+     * moves on every commit by any other connection, so other processes' writes count too). That
+     * read is reused for {@value #DATA_VERSION_FRESH_NANOS} ns and refreshed by one caller at a
+     * time without making the others wait (200 listing threads queueing on one connection made
+     * the tail latency worse than reading the page): another process's write shows within about
+     * 20 ms. Empty on PostgreSQL, when closed, and when the read fails (the caller then reads the
+     * store itself and meets the failure there, with its message).
+     */
+    @Override
+    public OptionalLong changeStamp() {
+        String sql = dialect.changeStampSql();
+        if (sql == null || pool.isClosed()) {
+            return OptionalLong.empty();
+        }
+        long own = writes.get(); // before the data version: a write committed since is then caught next time
+        if (System.nanoTime() - dataVersionRead > DATA_VERSION_FRESH_NANOS && stampLock.tryLock()) {
+            try {
+                long started = System.nanoTime();
+                if (stampStatement == null) {
+                    stampConnection = opener.open();
+                    stampStatement = stampConnection.prepareStatement(sql);
+                }
+                try (ResultSet rs = stampStatement.executeQuery()) {
+                    if (!rs.next()) {
+                        return OptionalLong.empty();
+                    }
+                    dataVersion = rs.getLong(1);
+                    dataVersionRead = started;
+                }
+            } catch (SQLException e) {
+                closeStamp(); // opened afresh next time
+                return OptionalLong.empty();
+            } finally {
+                stampLock.unlock();
+            }
+        }
+        return OptionalLong.of((own << 32) ^ (dataVersion & 0xffff_ffffL));
+    }
+
+    private void closeStamp() {
+        try {
+            if (stampConnection != null) {
+                stampConnection.close();
+            }
+        } catch (SQLException ignored) {
+            // gone either way
+        } finally {
+            stampConnection = null;
+            stampStatement = null;
+        }
     }
 
     /**

@@ -269,6 +269,26 @@ class SqliteMigrationStoreTest {
     @DisplayName("sharing one file")
     class Sharing {
         @Test
+        @DisplayName("a write through one store instance moves the other's change stamp within moments, so nothing cached from it stays stale")
+        void writesOfAnotherInstanceMoveTheStamp() {
+            SqliteMigrationStore reader = open();
+            SqliteMigrationStore writer = open();
+            Migration m = pending("m-1", "web");
+            writer.insert(m);
+            java.util.OptionalLong before = reader.changeStamp();
+            assertThat(before).isPresent();
+            assertThat(reader.changeStamp()).isEqualTo(before);
+            writer.update(Migrations.apply(m, new MigrationEvent.Advanced(java.util.Map.of()), clock));
+            long deadline = System.nanoTime() + 2_000_000_000L; // another instance's write shows within ~20 ms
+            while (reader.changeStamp().equals(before) && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(reader.changeStamp()).isPresent().isNotEqualTo(before);
+            reader.close();
+            assertThat(reader.changeStamp()).isEmpty(); // closed: nothing may be cached
+        }
+
+        @Test
         @DisplayName("two store instances on one file racing inserts for one app: exactly one wins")
         void twoInstancesRacingInsertsOneWins() throws Exception {
             List<SqliteMigrationStore> stores = List.of(open(), open());
