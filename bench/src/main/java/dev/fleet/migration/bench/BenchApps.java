@@ -127,6 +127,46 @@ final class BenchApps {
         }
     }
 
+    /** Runs one program to the end, its output discarded, its errors passed through; fails unless it exits 0. */
+    static void run(List<String> argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", argv) + " failed (exit " + p.exitValue() + ")");
+        }
+    }
+
+    /** Runs one program to the end and returns how many bytes it wrote to stdout; fails unless it exits 0. */
+    static long countOutput(List<String> argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        long n = 0;
+        byte[] buf = new byte[64 * 1024];
+        try (var in = p.getInputStream()) {
+            for (int r; (r = in.read(buf)) >= 0; ) {
+                n += r;
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", argv) + " failed (exit " + p.exitValue() + ")");
+        }
+        return n;
+    }
+
+    /** The median (the mean of the middle two for an even count). */
+    static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** Nearest-rank percentile (with 10 samples p50 is the 5th smallest, p95 the largest). */
+    static <T extends Comparable<T>> T percentile(List<T> values, double p) {
+        List<T> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size(), rank) - 1));
+    }
+
     static String docker(String host, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("docker", "-H", host));
         cmd.addAll(List.of(args));

@@ -31,16 +31,17 @@ import java.util.List;
  * sshd. Writes {@code migration-time.png} next to the report.
  */
 final class ScaleBenchmark implements Benchmark {
-    private final String dockerA = BenchApps.env("FLEET_TEST_DOCKER_A");
-    private final String dockerB = BenchApps.env("FLEET_TEST_DOCKER_B");
-    private final String image = BenchApps.env("FLEET_TEST_IMAGE");
-    private final Path archiveA = Path.of(BenchApps.env("FLEET_TEST_ARCHIVE_A"));
-    private final Path archiveB = Path.of(BenchApps.env("FLEET_TEST_ARCHIVE_B"));
-    private final String sshHost = BenchApps.env("FLEET_TEST_SSH_HOST");
-    private final int sshPort = Integer.parseInt(BenchApps.env("FLEET_TEST_SSH_PORT"));
-    private final String sshUser = BenchApps.env("FLEET_TEST_SSH_USER");
-    private final Path sshKey = Path.of(BenchApps.env("FLEET_TEST_SSH_KEY"));
-    private final Path knownHosts = Path.of(BenchApps.env("FLEET_TEST_SSH_KNOWN_HOSTS"));
+    // docker.sh's and ssh.sh's variables, read when the benchmark runs
+    private String dockerA;
+    private String dockerB;
+    private String image;
+    private Path archiveA;
+    private Path archiveB;
+    private String sshHost;
+    private int sshPort;
+    private String sshUser;
+    private Path sshKey;
+    private Path knownHosts;
     private final List<Long> sizes = Arrays.stream(System.getProperty("bench.scale.sizesMiB", "256,512,1024,2048,4096")
             .split(",")).map(String::strip).map(Long::parseLong).toList();
 
@@ -50,7 +51,22 @@ final class ScaleBenchmark implements Benchmark {
     }
 
     @Override
+    public List<String> services() {
+        return List.of("docker", "ssh");
+    }
+
+    @Override
     public List<Figure> run() throws Exception {
+        dockerA = BenchApps.env("FLEET_TEST_DOCKER_A");
+        dockerB = BenchApps.env("FLEET_TEST_DOCKER_B");
+        image = BenchApps.env("FLEET_TEST_IMAGE");
+        archiveA = Path.of(BenchApps.env("FLEET_TEST_ARCHIVE_A"));
+        archiveB = Path.of(BenchApps.env("FLEET_TEST_ARCHIVE_B"));
+        sshHost = BenchApps.env("FLEET_TEST_SSH_HOST");
+        sshPort = Integer.parseInt(BenchApps.env("FLEET_TEST_SSH_PORT"));
+        sshUser = BenchApps.env("FLEET_TEST_SSH_USER");
+        sshKey = Path.of(BenchApps.env("FLEET_TEST_SSH_KEY"));
+        knownHosts = Path.of(BenchApps.env("FLEET_TEST_SSH_KNOWN_HOSTS"));
         List<Figure> figures = new ArrayList<>();
         List<double[]> fleet = new ArrayList<>();
         List<double[]> baseline = new ArrayList<>();

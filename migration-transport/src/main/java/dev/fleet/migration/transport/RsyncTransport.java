@@ -230,6 +230,19 @@ public final class RsyncTransport implements Transport {
         }
     }
 
+    /**
+     * The exact rsync argument list this transport spawns for the single file {@code request}
+     * names, with its own ssh login instead of the shared connection, writing to
+     * {@code destination} on the target instead of the temp name. Spawns nothing.
+     *
+     * <p>Public for the benchmark only ({@code bench/.../TransportBenchmark}), which derives its
+     * plain-rsync baseline from it, so the baseline always runs what the transport runs; a
+     * transfer never needs it.
+     */
+    public List<String> commandLineForBenchmark(TransferRequest request, String destination) {
+        return rsyncCommand(request, false, destination);
+    }
+
     /** The rsync argument list with its own login; visible for the tests that check what reaches execve. */
     List<String> rsyncCommand(TransferRequest request, boolean directory, String temp) {
         long needed = java.nio.file.Files.exists(request.source()) ? LocalSource.scan(request.source()).totalBytes() : 0;

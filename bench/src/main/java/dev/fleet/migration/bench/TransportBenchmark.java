@@ -1,4 +1,4 @@
-package dev.fleet.migration.transport.bench;
+package dev.fleet.migration.bench;
 
 import dev.fleet.migration.core.contract.TransportContract;
 import dev.fleet.migration.core.spi.Cancellation;
@@ -6,7 +6,6 @@ import dev.fleet.migration.core.spi.Endpoint;
 import dev.fleet.migration.core.spi.ProgressListener;
 import dev.fleet.migration.core.spi.TransferRequest;
 import dev.fleet.migration.core.spi.Transport;
-import dev.fleet.migration.transport.BenchmarkAccess;
 import dev.fleet.migration.transport.RsyncTransport;
 import dev.fleet.migration.transport.ScpTransport;
 import dev.fleet.migration.transport.SharedDirectoryTransport;
@@ -15,12 +14,12 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -31,15 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * over loopback, in the same run, and the peak heap of a child JVM ({@code -Xmx64m}) that sends
  * a 4 GiB file with each transport.
  *
- * <p>Run it (needs the test sshd and its FLEET_TEST_SSH_* variables, about 4 minutes for the
- * defaults):
- * <pre>
- * for f in /tmp/fleet-test/*.env; do source $f; done
- * mvn -B -q -ntp -o -pl migration-transport test-compile dependency:build-classpath \
- *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
- * java -cp migration-transport/target/classes:migration-transport/target/test-classes:$(cat migration-transport/target/cp.txt) \
- *     dev.fleet.migration.transport.bench.TransportBenchmark [MiB=1024] [rounds=5] [heap MiB=4096, 0 skips]
- * </pre>
+ * <p>Needs the test sshd (ssh.sh's FLEET_TEST_SSH_* variables; bench/run.sh starts it) and, for
+ * the defaults, about 9 GiB free under {@code java.io.tmpdir} and about 5 minutes. Sizes:
+ * {@code -Dbench.transport.mib} (the speed file, default 1024), {@code -Dbench.transport.rounds}
+ * (default 5), {@code -Dbench.transport.heapMiB} (the heap check's file, default 4096; 0 skips
+ * it).
  *
  * <p>Method. Each round runs every baseline and every transport once, alternating which of a
  * pair goes first; between two steps the target file is deleted and {@code sync} run (untimed),
@@ -50,51 +45,65 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>scp: OpenSSH {@code scp} (SFTP mode) with the cipher jsch negotiates
  *       ({@code aes128-gcm@openssh.com}) and the same strict ssh options;</li>
- *   <li>rsync: the exact argument list RsyncTransport spawns for a file, minus what only serves
- *       its guarantees and its progress ({@code --info=progress2 --stats --no-human-readable
- *       --timeout}, and the {@code --rsync-path} preflight), with its own login instead of the
- *       shared connection, straight to the final name: same flags, same delta algorithm, no
- *       compression, same ssh options and cipher order;</li>
+ *   <li>rsync: the exact argument list RsyncTransport spawns for a file
+ *       ({@link RsyncTransport#commandLineForBenchmark}), minus what only serves its guarantees
+ *       and its progress ({@code --info=progress2 --stats --no-human-readable --timeout}, and the
+ *       {@code --rsync-path} preflight), with its own login instead of the shared connection,
+ *       straight to the final name: same flags, same delta algorithm, no compression, same ssh
+ *       options and cipher order;</li>
  *   <li>shared: {@code cp} (copy_file_range, no fsync).</li>
  * </ul>
  * The transports' times include what the baselines do not do: the preflight, one fsync of the
  * received file, its sha256 read back on the target, the rename and the directory sync. The
- * "bound" column is the best ratio any design that hashes the received file after it arrived
- * could reach: baseline / (baseline + one {@code openssl dgst -sha256} of the file), per round,
- * median.
+ * "bound" (in the target column) is the best ratio any design that hashes the received file
+ * after it arrived could reach: baseline / (baseline + one {@code openssl dgst -sha256} of the
+ * file), per round, median.
+ *
+ * <p>Heap. A child JVM ({@code -Xmx64m -XX:+UseG1GC}, {@link HeapProbe}) sends the big file
+ * once with each transport while a thread samples the heap in use every 5 ms; the figure is
+ * that sampled peak (target: under 64 MiB; the child failing, e.g. out of memory, misses it).
+ * The sum of the heap pools' peaks and the old generation's peak are printed beside it.
  */
-public final class TransportBenchmark {
+final class TransportBenchmark implements Benchmark {
     private static final Set<String> NOT_IN_BASELINE = Set.of("--info=progress2", "--stats", "--no-human-readable");
+    private static final long HEAP_LIMIT_MIB = 64;
+    private final long mib = Long.getLong("bench.transport.mib", 1024);
+    private final int rounds = Integer.getInteger("bench.transport.rounds", 5);
+    private final long heapMib = Long.getLong("bench.transport.heapMiB", 4096);
 
-    private TransportBenchmark() {}
+    @Override
+    public String name() {
+        return "transport";
+    }
 
-    public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("heap-probe")) {
-            HeapProbe.main(Arrays.copyOfRange(args, 1, args.length));
-            return;
-        }
-        long mib = args.length > 0 ? Long.parseLong(args[0]) : 1024;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        long heapMib = args.length > 2 ? Long.parseLong(args[2]) : 4096;
+    @Override
+    public List<String> services() {
+        return List.of("ssh");
+    }
+
+    @Override
+    public List<Figure> run() throws Exception {
         Env env = Env.require();
+        List<Figure> figures = new ArrayList<>();
         Path work = Files.createTempDirectory("fleet-bench");
         try {
             Path target = Files.createDirectories(work.resolve("target"));
             Path source = TransportContract.randomFile(work.resolve("source.bin"), mib << 20, 42);
             String sha = TransportContract.sha256(source);
-            speed(env, source, sha, target, mib, rounds);
+            figures.addAll(speed(env, source, sha, target));
             if (heapMib > 0) {
                 Files.delete(source);
-                heap(env, work, target, heapMib);
+                figures.addAll(heap(work, target));
             }
         } finally {
-            deleteTree(work);
+            BenchApps.delete(work);
         }
+        return figures;
     }
 
     // ---- speed ----
 
-    private static void speed(Env env, Path source, String sha, Path target, long mib, int rounds) throws Exception {
+    private List<Figure> speed(Env env, Path source, String sha, Path target) throws Exception {
         Endpoint endpoint = env.endpoint();
         SshSettings ssh = env.settings();
         String remote = env.user + "@" + env.host + ":" + target + "/";
@@ -107,7 +116,7 @@ public final class TransportBenchmark {
         RsyncTransport rsyncT = RsyncTransport.builder(ssh).build();
         TransferRequest forArgv = request(source, endpoint, target, "b-rsync.bin", sha);
         List<String> rsync = new ArrayList<>();
-        for (String a : BenchmarkAccess.rsyncArgv(rsyncT, forArgv, forArgv.remotePath())) {
+        for (String a : rsyncT.commandLineForBenchmark(forArgv, forArgv.remotePath())) {
             if (!NOT_IN_BASELINE.contains(a) && !a.startsWith("--timeout=") && !a.startsWith("--rsync-path=")) {
                 rsync.add(a);
             }
@@ -120,11 +129,11 @@ public final class TransportBenchmark {
 
         List<Pair> pairs = List.of(
                 new Pair("ScpTransport", "OpenSSH scp", 0.85,
-                        () -> run(scp), () -> send(scpT, source, endpoint, target, "t-scp.bin", sha)),
+                        () -> BenchApps.run(scp), () -> send(scpT, source, endpoint, target, "t-scp.bin", sha)),
                 new Pair("RsyncTransport", "rsync, same argv minus extras", 0.95,
-                        () -> run(rsync), () -> send(rsyncT, source, endpoint, target, "t-rsync.bin", sha)),
+                        () -> BenchApps.run(rsync), () -> send(rsyncT, source, endpoint, target, "t-rsync.bin", sha)),
                 new Pair("SharedDirectoryTransport", "cp", 0.90,
-                        () -> run(cp), () -> send(sharedT, source, endpoint, target, "t-shared.bin", sha)));
+                        () -> BenchApps.run(cp), () -> send(sharedT, source, endpoint, target, "t-shared.bin", sha)));
         double[] hashTimes = new double[rounds];
         for (Pair p : pairs) {
             p.baselineTimes = new double[rounds];
@@ -136,7 +145,7 @@ public final class TransportBenchmark {
             timed(p.transport, target);
         }
         for (int r = 0; r < rounds; r++) {
-            hashTimes[r] = timed(() -> run(hash), target);
+            hashTimes[r] = timed(() -> BenchApps.run(hash), target);
             for (Pair p : pairs) {
                 if (r % 2 == 0) {
                     p.baselineTimes[r] = timed(p.baseline, target);
@@ -146,40 +155,49 @@ public final class TransportBenchmark {
                     p.baselineTimes[r] = timed(p.baseline, target);
                 }
             }
-            System.out.printf("round %d/%d done%n", r + 1, rounds);
+            System.out.printf("transport: round %d/%d done%n", r + 1, rounds);
         }
 
-        double tHash = median(hashTimes);
-        System.out.printf("%n%d MiB over loopback (sshd 127.0.0.1:%d), medians of %d interleaved rounds; "
-                + "load average at the end %.1f on %d CPUs%n", mib, env.port, rounds,
+        double tHash = BenchApps.median(hashTimes);
+        System.out.printf(Locale.ROOT, "%ntransport: %d MiB over loopback (sshd %s:%d), medians of %d interleaved rounds; "
+                + "load average at the end %.1f on %d CPUs%n", mib, env.host, env.port, rounds,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 Runtime.getRuntime().availableProcessors());
         System.out.printf("%-26s %8s %9s %-30s %6s %9s %7s %6s %5s%n", "transport", "MiB/s", "baseline",
                 "(baseline is)", "ratio", "(medians)", "target", "bound", "met");
+        List<Figure> figures = new ArrayList<>();
         for (Pair p : pairs) {
-            double tb = median(p.baselineTimes);
-            double tt = median(p.transportTimes);
+            double tb = BenchApps.median(p.baselineTimes);
+            double tt = BenchApps.median(p.transportTimes);
             double[] paired = new double[rounds];
             double[] bounds = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 paired[r] = p.baselineTimes[r] / p.transportTimes[r];
                 bounds[r] = p.baselineTimes[r] / (p.baselineTimes[r] + hashTimes[r]);
             }
-            double ratio = median(paired);
-            System.out.printf("%-26s %8.1f %9.1f %-30s %6.2f %9.2f %7.2f %6.2f %5s%n", p.name, mib / tt, mib / tb,
-                    p.baselineName, ratio, tb / tt, p.target, median(bounds), ratio >= p.target ? "yes" : "NO");
+            double ratio = BenchApps.median(paired);
+            double bound = BenchApps.median(bounds);
+            System.out.printf(Locale.ROOT, "%-26s %8.1f %9.1f %-30s %6.2f %9.2f %7.2f %6.2f %5s%n", p.name, mib / tt,
+                    mib / tb, p.baselineName, ratio, tb / tt, p.target, bound, ratio >= p.target ? "yes" : "NO");
+            figures.add(new Figure("transport: throughput", p.name + ", " + mib + " MiB over loopback (medians of "
+                    + rounds + " interleaved rounds; ratio: median of the per-round ratios)", mib / tt, "MiB/s",
+                    mib / tb, p.baselineName, ratio,
+                    String.format(Locale.ROOT, "≥ %.2f× baseline (bound for verify-after-arrival: %.2f×)", p.target,
+                            bound),
+                    ratio >= p.target));
         }
-        System.out.printf("openssl dgst -sha256 of the file: %.2f s (%.0f MiB/s), the floor of one verification pass%n",
-                tHash, mib / tHash);
-        System.out.println("seconds per round (baseline / transport):");
+        System.out.printf(Locale.ROOT, "openssl dgst -sha256 of the file: %.2f s (%.0f MiB/s), the floor of one "
+                + "verification pass%n", tHash, mib / tHash);
+        System.out.println("transport: seconds per round (baseline / transport):");
         for (Pair p : pairs) {
             StringBuilder line = new StringBuilder();
             for (int r = 0; r < rounds; r++) {
-                line.append(String.format(" %.2f/%.2f", p.baselineTimes[r], p.transportTimes[r]));
+                line.append(String.format(Locale.ROOT, " %.2f/%.2f", p.baselineTimes[r], p.transportTimes[r]));
             }
             System.out.printf("  %-26s%s%n", p.name, line);
         }
-        System.out.println("rsync baseline argv: " + String.join(" ", rsync));
+        System.out.println("transport: rsync baseline argv: " + String.join(" ", rsync));
+        return figures;
     }
 
     private static final class Pair {
@@ -206,7 +224,7 @@ public final class TransportBenchmark {
 
     private static double timed(Step step, Path target) throws Exception {
         clear(target);
-        run(List.of("sync"));
+        BenchApps.sync();
         long t0 = System.nanoTime();
         step.run();
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -222,45 +240,51 @@ public final class TransportBenchmark {
         }
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
     // ---- heap ----
 
-    private static void heap(Env env, Path work, Path target, long mib) throws Exception {
-        Path big = TransportContract.randomFile(work.resolve("big.bin"), mib << 20, 4);
+    private List<Figure> heap(Path work, Path target) throws Exception {
+        Path big = TransportContract.randomFile(work.resolve("big.bin"), heapMib << 20, 4);
         String sha = TransportContract.sha256(big);
-        System.out.printf("%nPeak heap of a child JVM (-Xmx64m, G1) sending %d MiB; heap sampled every 5 ms:%n", mib);
+        System.out.printf("%ntransport: peak heap of a child JVM (-Xmx64m, G1) sending %d MiB; heap sampled every 5 ms:%n",
+                heapMib);
         System.out.printf("%-26s %9s %14s %14s %12s %8s%n", "transport", "seconds", "peak sampled", "sum pool peaks",
                 "old gen peak", "GCs");
+        List<Figure> figures = new ArrayList<>();
+        String metric = "peak heap sending " + heapMib + " MiB (child JVM -Xmx64m, G1, sampled every 5 ms)";
+        String goal = "< " + HEAP_LIMIT_MIB + " MiB";
         for (String kind : List.of("scp", "rsync", "shared")) {
             List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
-                    "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"), TransportBenchmark.class.getName(),
-                    "heap-probe", kind, big.toString(), target.toString(), sha);
+                    "-XX:+UseG1GC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                    "-cp", System.getProperty("java.class.path"), HeapProbe.class.getName(),
+                    kind, big.toString(), target.toString(), sha);
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int code = p.waitFor();
             clear(target);
             String result = out.lines().filter(l -> l.startsWith("HEAP ")).findFirst().orElse(null);
             if (code != 0 || result == null) {
                 System.out.printf("%-26s FAILED (exit %d): %s%n", kind, code, out.strip());
+                figures.add(new Figure("transport: heap", kind + ": " + metric + ", FAILED (exit " + code + ")",
+                        Double.NaN, "MiB", Double.NaN, "—", goal, false));
                 continue;
             }
             String[] f = result.split(" ");
-            System.out.printf("%-26s %9.1f %11.1f MiB %11.1f MiB %8.1f MiB %8s%n", f[1], Double.parseDouble(f[2]),
-                    Long.parseLong(f[3]) / 1048576.0, Long.parseLong(f[4]) / 1048576.0,
+            double sampled = Long.parseLong(f[3]) / 1048576.0;
+            System.out.printf(Locale.ROOT, "%-26s %9.1f %11.1f MiB %11.1f MiB %8.1f MiB %8s%n", f[1],
+                    Double.parseDouble(f[2]), sampled, Long.parseLong(f[4]) / 1048576.0,
                     Long.parseLong(f[5]) / 1048576.0, f[6]);
+            figures.add(new Figure("transport: heap", f[1] + ": " + metric, sampled, "MiB", Double.NaN, "—", goal,
+                    sampled < HEAP_LIMIT_MIB));
         }
         Files.delete(big);
+        return figures;
     }
 
     /** Runs in the child JVM: one transfer, then prints "HEAP name seconds sampledPeak poolPeaks oldPeak gcs". */
     static final class HeapProbe {
         private HeapProbe() {}
 
+        /** Arguments: scp|rsync|shared, the file, the target directory, the file's sha256. */
         public static void main(String[] args) throws Exception {
             Env env = Env.require();
             String kind = args[0];
@@ -301,8 +325,8 @@ public final class TransportBenchmark {
             }
             long gcs = ManagementFactory.getGarbageCollectorMXBeans().stream()
                     .mapToLong(g -> Math.max(0, g.getCollectionCount())).sum();
-            System.out.printf("HEAP %s %.2f %d %d %d %d%n", t.getClass().getSimpleName(), seconds, sampled.get(), pools,
-                    old, gcs);
+            System.out.printf(Locale.ROOT, "HEAP %s %.2f %d %d %d %d%n", t.getClass().getSimpleName(), seconds,
+                    sampled.get(), pools, old, gcs);
         }
     }
 
@@ -316,30 +340,11 @@ public final class TransportBenchmark {
         t.transfer(request(source, endpoint, target, name, sha), ProgressListener.NONE, new Cancellation());
     }
 
-    private static void run(List<String> argv) throws Exception {
-        Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(argv.get(0) + " failed");
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
     private record Env(String host, int port, String user, Path key, Path knownHosts) {
         static Env require() {
-            return new Env(env("FLEET_TEST_SSH_HOST"), Integer.parseInt(env("FLEET_TEST_SSH_PORT")),
-                    env("FLEET_TEST_SSH_USER"), Path.of(env("FLEET_TEST_SSH_KEY")),
-                    Path.of(env("FLEET_TEST_SSH_KNOWN_HOSTS")));
+            return new Env(BenchApps.env("FLEET_TEST_SSH_HOST"), Integer.parseInt(BenchApps.env("FLEET_TEST_SSH_PORT")),
+                    BenchApps.env("FLEET_TEST_SSH_USER"), Path.of(BenchApps.env("FLEET_TEST_SSH_KEY")),
+                    Path.of(BenchApps.env("FLEET_TEST_SSH_KNOWN_HOSTS")));
         }
 
         Endpoint endpoint() {
@@ -353,15 +358,6 @@ public final class TransportBenchmark {
         List<String> sshOptions() {
             return List.of("-F", "/dev/null", "-i", key.toString(), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                     "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts);
-        }
-
-        private static String env(String name) {
-            String v = System.getenv(name);
-            if (v == null) {
-                throw new IllegalStateException(name + " is not set: run `bash scripts/ci/services/ssh.sh up "
-                        + "/tmp/fleet-test` and `source /tmp/fleet-test/ssh.env` (or scripts/test.sh)");
-            }
-            return v;
         }
     }
 }
