@@ -9,6 +9,7 @@ PACKAGES=(
   btrfs-progs zfs-fuse              # CoW pools on loop files
   caddy nginx                       # reverse proxies
   chromium chromium-driver          # the Control Panel's browser test
+  firefox-esr                       # ... and in Firefox, over WebDriver BiDi: no geckodriver
   postgresql                        # the replicated control plane's store
   curl jq e2fsprogs util-linux procps iproute2 psmisc
 )

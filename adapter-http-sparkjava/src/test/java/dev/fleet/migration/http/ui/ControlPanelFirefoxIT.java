@@ -1,0 +1,24 @@
+package dev.fleet.migration.http.ui;
+
+import java.io.IOException;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The Control Panel in real headless Firefox (Debian's firefox-esr), driven over WebDriver
+ * BiDi, which Firefox speaks itself: there is no geckodriver to install. Without firefox-esr
+ * the class fails when CI=true and is skipped otherwise.
+ */
+@ExtendWith(BrowserRequirement.SkipWithoutFirefox.class)
+class ControlPanelFirefoxIT extends ControlPanelScenario {
+
+    @Override
+    PanelBrowser openBrowser() throws IOException {
+        BrowserRequirement.decideFirefox(BrowserRequirement.FIREFOX, System.getenv()).enforce();
+        return FirefoxPanelBrowser.start(BrowserRequirement.FIREFOX);
+    }
+
+    @Override
+    String shotPrefix() {
+        return "firefox-";
+    }
+}
