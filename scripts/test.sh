@@ -18,23 +18,8 @@ SERVICES=()
 for s in scripts/ci/services/*.sh; do
   [ -e "$s" ] && SERVICES+=("$s")
 done
-
-down() {
-  local rc=$?
-  for ((i=${#SERVICES[@]}-1; i>=0; i--)); do
-    bash "${SERVICES[$i]}" down "$STATE_DIR" || echo "fleet: stopping ${SERVICES[$i]} failed" >&2
-  done
-  exit $rc
-}
-trap down EXIT INT TERM
-
-for s in "${SERVICES[@]}"; do
-  echo "fleet: starting $(basename "$s" .sh)"
-  bash "$s" up "$STATE_DIR"
-done
-for env in "$STATE_DIR"/*.env; do
-  [ -e "$env" ] && source "$env"
-done
+source scripts/ci/services-lib.sh
+fleet_services_up fleet "$STATE_DIR" "${SERVICES[@]}"
 
 export CI=${CI:-true}
 

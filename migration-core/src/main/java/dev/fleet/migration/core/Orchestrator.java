@@ -367,6 +367,10 @@ public final class Orchestrator implements AutoCloseable {
                 n++;
             } catch (TerminalMigrationException | MigrationNotFoundException e) {
                 // ended between the listing and the tick
+            } catch (StoreException e) {
+                // the saved record is all that happened: the tick asked no node for what it could not save
+                log.warn("tick of {} stopped unsaved, no node was asked anything past its last saved state: {}",
+                        m.id(), e.getMessage());
             } catch (RuntimeException e) {
                 log.warn("tick of {} failed: {}", m.id(), e.toString());
             }
@@ -467,8 +471,8 @@ public final class Orchestrator implements AutoCloseable {
                 return admit(c);
             }
             return drive(c, false);
-        } catch (StaleVersionException | FencedException e) {
-            throw e;
+        } catch (Unsaved | StaleVersionException | FencedException e) {
+            throw e; // a save that did not land is not a failure of the migration: nothing more happens in this tick
         } catch (MigrationException e) {
             if (e.kind() == MigrationException.Kind.UNAVAILABLE) {
                 return waitOrTimeOut(c, e.getMessage());
@@ -824,7 +828,13 @@ public final class Orchestrator implements AutoCloseable {
         }
         Migration previous = c.saved;
         Migration next = c.m.withVersion(previous.version() + 1);
-        store.update(next);
+        try {
+            store.update(next);
+        } catch (StoreException e) {
+            // what this tick applied since the last save did not happen, as far as anyone knows
+            c.m = previous;
+            throw new Unsaved(e);
+        }
         c.saved = next;
         c.m = next;
         publish(previous, next);
@@ -888,8 +898,28 @@ public final class Orchestrator implements AutoCloseable {
         lock.lock();
         try {
             return body.get();
+        } catch (Unsaved e) {
+            throw e.failure; // the scheduler logs it (tickAll), the API answers it as a problem
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * The store could not save a tick's change (a full disk, an I/O error). Carried out of the
+     * tick unchanged, past the handlers that would turn a node's failure into FAILED: a migration
+     * whose state cannot be saved cannot be failed either, and must not be. The tick ends where
+     * the record was last saved, no node is asked anything more, and the caller (the API, the
+     * scheduler) gets the {@link StoreException}; the next tick after space was freed goes on
+     * from the saved state (every node call is idempotent by key).
+     */
+    private static final class Unsaved extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final StoreException failure;
+
+        Unsaved(StoreException failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.failure = failure;
         }
     }
 

@@ -214,7 +214,9 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         } catch (Exception | Error e) {
             // the orchestrator already says which operation on which node failed: keep the cause only
             String message = e instanceof MigrationException ? e.getMessage().replaceFirst(
-                    "^[a-z-]+ on node [a-z0-9-]+ failed: ", "") : e.toString();
+                    "^[a-z-]+ on node [a-z0-9-]+ failed: ", "")
+                    : dev.fleet.migration.docker.archive.NoSpaceException.causedBy(e)
+                    ? "no space left on device on node " + ctx.node + ": " + e.getMessage() : e.toString();
             end = OperationStatus.failed(key, message);
             log.warn("node {}: {} failed: {}", ctx.node, key, message, e);
         }

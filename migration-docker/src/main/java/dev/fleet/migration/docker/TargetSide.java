@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fleet.migration.core.ArchiveInfo;
 import dev.fleet.migration.core.MigrationId;
+import dev.fleet.migration.core.Names;
 import dev.fleet.migration.core.NodeOperationException;
 import dev.fleet.migration.core.Orchestrator;
 import dev.fleet.migration.core.spi.CompensationRequest;
@@ -11,6 +12,7 @@ import dev.fleet.migration.core.spi.PreflightReport;
 import dev.fleet.migration.core.spi.PreflightRequest;
 import dev.fleet.migration.docker.archive.ArchiveReader;
 import dev.fleet.migration.docker.archive.Manifest;
+import dev.fleet.migration.docker.archive.NoSpaceException;
 import dev.fleet.migration.docker.archive.VolumeTarExtractor;
 import dev.fleet.migration.docker.archive.VolumeTarWriter;
 import dev.fleet.migration.docker.internal.Engine;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -139,7 +142,22 @@ final class TargetSide {
                 boolean received = ctx.cow.placeVolume(m, v.name(), create);
                 JsonNode created = ctx.engine.post("/volumes/create", create);
                 if (!received) {
-                    moveInto(staging.resolve("volumes").resolve(v.name()), ctx.mountpoint(created));
+                    Path mountpoint = ctx.mountpoint(created);
+                    try {
+                        moveInto(staging.resolve("volumes").resolve(v.name()), mountpoint, v.name());
+                    } catch (IOException | RuntimeException e) {
+                        if (NoSpaceException.causedBy(e)) {
+                            // cp's "No space left on device", or the in-process copy's NoSpaceException;
+                            // the volume stays labelled with this migration: compensation removes it
+                            throw new NodeOperationException(ctx.node, "restore", "no space left on device on node "
+                                    + ctx.node + " for volume " + Names.quote(v.name()) + ": it holds "
+                                    + NoSpaceException.bytes(entrySize(verified, v)) + " but " + mountpoint
+                                    + " ran out of space while it was copied there ("
+                                    + NoSpaceException.space(mountpoint) + ")"
+                                    + (e instanceof NoSpaceException ? "" : ": " + e.getMessage()), e);
+                        }
+                        throw e;
+                    }
                 }
             }
             tVolumes = System.nanoTime();
@@ -260,13 +278,19 @@ final class TargetSide {
         return body;
     }
 
+    /** The size of a volume's entry in the archive: about what its tree needs on disk. */
+    private static long entrySize(ArchiveReader.Verified verified, Manifest.VolumeSpec v) {
+        return verified.index().entries().stream().filter(e -> e.name().equals(v.entry()))
+                .mapToLong(dev.fleet.migration.docker.archive.ArchiveIndex.Entry::size).sum();
+    }
+
     /**
      * Moves a staged tree into a fresh volume: renames when staging and the volume are on one
      * mount, copies otherwise. Docker bind-mounts its data root onto itself when the root's
      * mount is shared (systemd's default), so a rename from the archive directory into a volume
      * fails with EXDEV on most hosts even when both sit on one filesystem.
      */
-    private static void moveInto(Path staged, Path mountpoint) throws IOException {
+    private static void moveInto(Path staged, Path mountpoint, String volume) throws IOException {
         List<Path> children;
         try (Stream<Path> s = Files.list(staged)) {
             children = s.toList();
@@ -276,7 +300,7 @@ final class TargetSide {
                 Files.move(child, mountpoint.resolve(child.getFileName().toString()), StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (AtomicMoveNotSupportedException crossDevice) {
-            copyTree(staged, mountpoint);
+            copyTree(staged, mountpoint, volume);
         }
         Map<String, Object> a = Files.readAttributes(staged, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(mountpoint, "unix:uid", a.get("uid"), LinkOption.NOFOLLOW_LINKS);
@@ -290,13 +314,13 @@ final class TargetSide {
      * filesystem has them), about five times faster here than a tar stream through this JVM;
      * that stream where {@code cp} cannot be started.
      */
-    private static void copyTree(Path from, Path to) throws IOException {
+    private static void copyTree(Path from, Path to, String volume) throws IOException {
         Process cp;
         try {
             cp = new ProcessBuilder(List.of("cp", "-a", "-T", "--", from.toString(), to.toString()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(false).start();
         } catch (IOException noCp) {
-            copyTreeInProcess(from, to);
+            copyTreeInProcess(from, to, volume);
             return;
         }
         cp.getOutputStream().close();
@@ -320,8 +344,12 @@ final class TargetSide {
         }
     }
 
-    /** Copies a tree through the volume tar format in this JVM, keeping links and owners. */
-    private static void copyTreeInProcess(Path from, Path to) throws IOException {
+    /**
+     * Copies a tree through the volume tar format in this JVM, keeping links and owners. When the
+     * copy fails (the volume's filesystem is full, say), the pipe is closed so the writer thread
+     * stops at its next write instead of waiting forever on a full pipe with the staged files open.
+     */
+    private static void copyTreeInProcess(Path from, Path to, String volume) throws IOException {
         PipedInputStream in = new PipedInputStream(1 << 20);
         PipedOutputStream out = new PipedOutputStream(in);
         AtomicReference<RuntimeException> failed = new AtomicReference<>();
@@ -334,12 +362,19 @@ final class TargetSide {
             }
         }, "fleet-copy-tree");
         writer.start();
-        new VolumeTarExtractor(to, VolumeTarExtractor.Mode.OVERLAY, "volume copy", n -> {}).extract(in);
-        in.transferTo(java.io.OutputStream.nullOutputStream());
         try {
-            writer.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            new VolumeTarExtractor(to, VolumeTarExtractor.Mode.OVERLAY, "volume " + volume, n -> {}).extract(in);
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        } finally {
+            in.close(); // a writer blocked on the full pipe fails within a second ("Pipe closed")
+            try {
+                writer.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (writer.isAlive()) {
+                log.warn("the copy of {} into {} did not stop within 30 s of its end", from, to);
+            }
         }
         if (failed.get() != null) {
             throw failed.get();

@@ -5,20 +5,13 @@ import java.util.Locale;
 
 /** How the CLI writes bytes, rates, durations and the one-line progress bar. */
 final class Format {
-    private static final String[] UNITS = {"B", "KiB", "MiB", "GiB", "TiB"};
     private static final java.util.List<String> STEPS =
             java.util.List.of("pending", "snapshotting", "transferring", "restoring", "cutover", "done");
 
     private Format() {}
 
     static String bytes(long n) {
-        double v = n;
-        int u = 0;
-        while (v >= 1024 && u < UNITS.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? n + " B" : String.format(Locale.ROOT, "%.1f %s", v, UNITS[u]);
+        return dev.fleet.migration.core.ByteSizes.of(n);
     }
 
     static String duration(long ms) {

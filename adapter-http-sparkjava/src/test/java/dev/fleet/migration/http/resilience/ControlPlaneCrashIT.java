@@ -44,9 +44,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * no poll (every 50 ms) may both engines run one app; every volume's content hash must be intact.
  *
  * <p>Trials per point: {@code -Dfleet.crash.trials=N} (or {@code FLEET_CRASH_TRIALS}), run in
- * batches of at most {@code fleet.crash.batch} (default 10) per kill. The soak:
- * {@code mvn -o -pl adapter-http-sparkjava verify -Dit.test=ControlPlaneCrashIT -Dtest=none
- * -Dsurefire.failIfNoSpecifiedTests=false -Dfleet.crash.trials=100}. Each trial's outcome is
+ * batches of at most {@code fleet.crash.batch} (default 10) per kill. The soak, 100 per point
+ * with the engines it needs started and stopped around it: {@code bash scripts/soak.sh}
+ * (docs/crash-trials.md). Each trial's outcome is
  * appended to {@code target/crash-trials.tsv}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

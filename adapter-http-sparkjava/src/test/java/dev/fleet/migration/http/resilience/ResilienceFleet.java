@@ -30,7 +30,7 @@ final class ResilienceFleet implements AutoCloseable {
     static final String AGENT = "agent-token-for-resilience-00000";
 
     final String dockerA = env("FLEET_TEST_DOCKER_A");
-    final String dockerB = env("FLEET_TEST_DOCKER_B");
+    final String dockerB;
     final String image = env("FLEET_TEST_IMAGE");
     final Path dir;
     final List<AgentServer> servers = new ArrayList<>();
@@ -48,6 +48,18 @@ final class ResilienceFleet implements AutoCloseable {
     }
 
     ResilienceFleet(String name) throws IOException {
+        this(name, env("FLEET_TEST_DOCKER_B"), (i, agent) -> agent);
+    }
+
+    /**
+     * @param dockerB the engine of node b (another than the test engine: its data root on a small
+     *                filesystem, say)
+     * @param served  what each node's agent server serves, given the node's index (0: a, 1: b) and
+     *                its real agent: the agent itself, or a wrapper that holds a call
+     */
+    ResilienceFleet(String name, String dockerB, java.util.function.BiFunction<Integer, NodeAgent, NodeAgent> served)
+            throws IOException {
+        this.dockerB = dockerB;
         dir = Files.createTempDirectory("fleet-" + name + "-");
         Files.createDirectories(dir.resolve("archive-a"));
         Files.createDirectories(dir.resolve("archive-b"));
@@ -57,8 +69,8 @@ final class ResilienceFleet implements AutoCloseable {
         for (FleetConfig.Node n : cfg.nodes()) {
             NodeAgent agent = Wiring.dockerAgents().create(n, cfg);
             agents.add(agent);
-            servers.add(AgentServer.builder(agent).listen("127.0.0.1", 0).token(AGENT).operatorToken(OPERATOR)
-                    .build().start());
+            servers.add(AgentServer.builder(served.apply(agents.size() - 1, agent)).listen("127.0.0.1", 0).token(AGENT)
+                    .operatorToken(OPERATOR).build().start());
         }
     }
 

@@ -91,19 +91,31 @@ public final class ArchiveReader {
             return reader.apply(new Handler() {
                 @Override
                 public void image(InputStream data) throws IOException {
-                    copy(data, staging.resolve(Manifest.IMAGE_ENTRY), progress);
+                    try {
+                        copy(data, staging.resolve(Manifest.IMAGE_ENTRY), progress);
+                    } catch (IOException e) {
+                        throw noSpaceOr(e, "the image " + Manifest.IMAGE_ENTRY, staging);
+                    }
                 }
 
                 @Override
                 public void rootfs(String container, InputStream data) throws IOException {
-                    Path dir = Files.createDirectories(staging.resolve("rootfs"));
-                    copy(data, dir.resolve(container + ".tar"), progress);
+                    try {
+                        Path dir = Files.createDirectories(staging.resolve("rootfs"));
+                        copy(data, dir.resolve(container + ".tar"), progress);
+                    } catch (IOException e) {
+                        throw noSpaceOr(e, "the filesystem of container " + Names.quote(container), staging);
+                    }
                 }
 
                 @Override
                 public void volume(String name, InputStream data) throws IOException {
                     Path root = staging.resolve("volumes").resolve(name);
-                    Files.createDirectory(root);
+                    try {
+                        Files.createDirectory(root);
+                    } catch (IOException e) {
+                        throw noSpaceOr(e, "volume " + Names.quote(name), staging);
+                    }
                     new VolumeTarExtractor(root, VolumeTarExtractor.Mode.FRESH, "volume " + name, progress)
                             .extract(data);
                 }
@@ -116,6 +128,18 @@ public final class ArchiveReader {
             }
             throw e;
         }
+    }
+
+    /**
+     * A write into staging that found no space becomes a {@link NoSpaceException} (the reader
+     * passes an {@link ArchiveException} through as it is, instead of calling the archive
+     * unreadable); any other I/O error stays what it was.
+     */
+    private static IOException noSpaceOr(IOException e, String what, Path staging) {
+        if (NoSpaceException.causedBy(e)) {
+            throw new NoSpaceException(what, staging, e);
+        }
+        return e;
     }
 
     private static void copy(InputStream data, Path file, LongConsumer progress) throws IOException {

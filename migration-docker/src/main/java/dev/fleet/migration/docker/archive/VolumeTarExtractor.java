@@ -189,6 +189,10 @@ public final class VolumeTarExtractor {
         } catch (ArchiveException e) {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
+            if (NoSpaceException.causedBy(e)) {
+                // a full disk is not a broken archive: say which tree did not fit where
+                throw new NoSpaceException(label, root, e);
+            }
             throw new ArchiveException("refused the " + label + ": it is unreadable or truncated after "
                     + entries + " entries (" + e.getMessage() + ")", e);
         }

@@ -28,6 +28,14 @@ enum Dialect {
         }
 
         @Override
+        boolean isDiskFull(SQLException e) {
+            // SQLITE_FULL (13): the VFS maps a write's ENOSPC to it, and max_page_count gives it too
+            String m = String.valueOf(e.getMessage());
+            return (e.getErrorCode() & 0xff) == 13 || m.contains("SQLITE_FULL")
+                    || m.toLowerCase(Locale.ROOT).contains("no space left on device");
+        }
+
+        @Override
         String orderedId() {
             return "id"; // BINARY collation: byte order, which is String order for ASCII ids
         }
@@ -53,6 +61,13 @@ enum Dialect {
         @Override
         boolean isTransient(SQLException e) {
             return "40001".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
+        }
+
+        @Override
+        boolean isDiskFull(SQLException e) {
+            // disk_full (53100): the server could not extend a file
+            return "53100".equals(e.getSQLState())
+                    || String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("no space left on device");
         }
 
         @Override
@@ -91,6 +106,9 @@ enum Dialect {
 
     /** True when the whole transaction may simply be run again (lock contention, serialization). */
     abstract boolean isTransient(SQLException e);
+
+    /** True when the write failed because the disk (or the database's size limit) is full. */
+    abstract boolean isDiskFull(SQLException e);
 
     /** The id column as an ORDER BY term that sorts like {@code MigrationId.compareTo}. */
     abstract String orderedId();

@@ -42,7 +42,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>a record and its history row are written in one transaction.</li>
  * </ul>
  * Database errors (disk full, I/O, a corrupt file) become {@link StoreException} carrying the
- * cause's message. Thread-safe. Close it to release the database.
+ * cause's message; a full disk becomes {@link StoreFullException}, which says so. Thread-safe.
+ * Close it to release the database.
  */
 public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoCloseable
         permits SqliteMigrationStore, PostgresMigrationStore {
@@ -639,6 +640,11 @@ public abstract sealed class JdbcMigrationStore implements MigrationStore, AutoC
     }
 
     private StoreException storeFailure(String what, SQLException e) {
+        if (dialect.isDiskFull(e)) {
+            return new StoreFullException("the migration store at " + where + " could not " + what
+                    + ": no space left on the device that holds it (" + e.getMessage() + "); nothing of this"
+                    + " was saved, and the same write succeeds once space is freed there", e);
+        }
         return new StoreException("the migration store at " + where + " could not " + what + ": "
                 + e.getMessage(), e);
     }
