@@ -40,6 +40,7 @@ public final class BenchMain {
         BENCHMARKS.put("scale", ScaleBenchmark::new);
         BENCHMARKS.put("transport", TransportBenchmark::new);
         BENCHMARKS.put("cow", CowBenchmark::new);
+        BENCHMARKS.put("cowagent", CowAgentBenchmark::new);
         BENCHMARKS.put("router", RouterBenchmark::new);
         BENCHMARKS.put("cutover", CutoverBenchmark::new);
     }

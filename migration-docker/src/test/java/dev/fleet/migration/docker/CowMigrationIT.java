@@ -374,6 +374,115 @@ class CowMigrationIT {
         assertThat(cow.session(m).volumes()).isEmpty();
     }
 
+    @Test
+    @DisplayName("volumes in one subvolume share one snapshot of it; separate subvolumes are snapshotted together")
+    void snapshotsTheVolumesOfAnAppAsOneGroup() throws Exception {
+        Path dataRoot = subvolume(btrfsRun.resolve(unique("grouproot")));
+        String one = unique("g1");
+        String two = unique("g2");
+        String three = unique("g3");
+        Path d1 = Files.createDirectories(dataRoot.resolve("volumes/" + one + "/_data"));
+        Path d2 = Files.createDirectories(dataRoot.resolve("volumes/" + two + "/_data"));
+        Path d3 = subvolume(Files.createDirectories(btrfsRun.resolve("src")).resolve(three));
+        Map<String, com.fasterxml.jackson.databind.JsonNode> inspects = new java.util.LinkedHashMap<>();
+        inspects.put(one, Manifest.JSON.createObjectNode().put("Name", one).put("Driver", "local")
+                .put("Mountpoint", d1.toString()));
+        inspects.put(two, Manifest.JSON.createObjectNode().put("Name", two).put("Driver", "local")
+                .put("Mountpoint", d2.toString()));
+        ObjectNode bind = Manifest.JSON.createObjectNode().put("Name", three).put("Driver", "local")
+                .put("Mountpoint", "/nonexistent/_data");
+        bind.putObject("Options").put("type", "none").put("o", "bind").put("device", d3.toString());
+        inspects.put(three, bind);
+        for (Path d : List.of(d1, d2, d3)) {
+            Files.writeString(d.resolve("a.txt"), "at the snapshot");
+        }
+        CowStorage cow = new CowStorage(NodeId.of("grp"), Clock.systemUTC(),
+                Files.createDirectories(btrfsRun.resolve("grp-archive")), true, Optional.empty(), Map.of());
+        MigrationId m = MigrationId.of("m-" + unique("g").replace("g-", ""));
+
+        cow.snapshot(m, B, inspects);
+        for (Path d : List.of(d1, d2, d3)) {
+            Files.writeString(d.resolve("a.txt"), "after the snapshot");
+        }
+
+        SourceSession session = cow.session(m); // as a later operation finds it: from the record
+        for (String v : List.of(one, two, three)) {
+            assertThat(Files.readString(session.readRoot(v).orElseThrow().resolve("a.txt"))).as(v)
+                    .isEqualTo("at the snapshot");
+        }
+        Path shared = session.readRoot(one).orElseThrow().getParent().getParent().getParent();
+        assertThat(session.readRoot(two).orElseThrow()).as("the same snapshot of the subvolume").startsWith(shared);
+        try (Stream<Path> s = Files.list(btrfsRun.resolve(".fleet-snapshots"))) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("@" + m.value() + "-first")))
+                    .as("one snapshot of the subvolume both volumes live in").containsExactly(one + "@" + m.value() + "-first");
+        }
+        assertThat(btrfsRun.resolve("src/.fleet-snapshots/" + three + "@" + m.value() + "-first")).isDirectory();
+
+        assertThat(cow.releaseSource(m)).hasSize(2);
+        assertThat(shared).doesNotExist();
+        assertThat(btrfsRun.resolve("src/.fleet-snapshots/" + three + "@" + m.value() + "-first")).doesNotExist();
+        assertThat(cow.session(m).volumes()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a retained volume the target had placed in its pool loses its subvolume when a later migration replaces it")
+    void replacedRetainedVolumeLeavesNoSubvolume() throws Exception {
+        nodes(PoolKind.BTRFS);
+        App app = deploy(PoolKind.BTRFS);
+        Migration m1 = advanceUntil(orchestrator.create(app.name, A.value(), B.value()), Migration::isTerminal);
+        assertThat(m1.state()).as("failure: %s", m1.failure()).isEqualTo(MigrationState.DONE);
+        Path placed1 = poolB.resolve(app.volume + "." + m1.id().value());
+        assertThat(placed1).as("restored into the pool").isDirectory();
+        // back to A: B retires its copy and keeps the volume (on its subvolume) for a rollback
+        Migration m2 = advanceUntil(orchestrator.create(app.name, B.value(), A.value()), Migration::isTerminal);
+        assertThat(m2.state()).as("failure: %s", m2.failure()).isEqualTo(MigrationState.DONE);
+        assertThat(placed1).as("the retained volume's data stays while it is retained").isDirectory();
+
+        // to B again: the restore replaces the retained volume, and with it its subvolume
+        Migration m3 = advanceUntil(orchestrator.create(app.name, A.value(), B.value()), Migration::isTerminal);
+
+        assertThat(m3.state()).as("failure: %s", m3.failure()).isEqualTo(MigrationState.DONE);
+        assertThat(placed1).doesNotExist();
+        assertThat(btrfsInventory(poolB)).doesNotContain(app.volume + "." + m1.id().value())
+                .contains(app.volume + "." + m3.id().value());
+        TestNodes.assertServes(app.port, "/index.html", "before");
+    }
+
+    @Test
+    @DisplayName("a replaced volume the node had placed in its pool goes with its subvolume; anything else is left alone")
+    void dropReplacedDeletesOnlyWhatThePoolPlaced() throws Exception {
+        Path pool = Files.createDirectories(btrfsRun.resolve(unique("droppool")));
+        CowStorage cow = new CowStorage(NodeId.of("drop"), Clock.systemUTC(),
+                Files.createDirectories(btrfsRun.resolve("drop-archive")), true,
+                Optional.of(new CowStorage.Pool(PoolKind.BTRFS, pool)), Map.of());
+        String volume = unique("dropvol");
+        Path placed = subvolume(pool.resolve(volume + ".m-" + unique("x").substring(2)));
+        Files.writeString(placed.resolve("a.txt"), "retained");
+        Path operators = subvolume(Files.createDirectories(btrfsRun.resolve("src")).resolve(unique("own")));
+        Path plainDir = Files.createDirectories(pool.resolve(volume + ".m-" + unique("y").substring(2)));
+
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, operators))).as("the operator's subvolume").isEmpty();
+        assertThat(cow.dropReplaced("other", bindVolume("other", placed))).as("another volume's name").isEmpty();
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, plainDir))).as("not a subvolume").isEmpty();
+        assertThat(cow.dropReplaced(volume, Manifest.JSON.createObjectNode().put("Name", volume).put("Driver", "local")
+                .put("Mountpoint", "/var/lib/docker/volumes/" + volume + "/_data"))).as("a plain volume").isEmpty();
+        assertThat(operators).isDirectory();
+        assertThat(plainDir).isDirectory();
+        assertThat(placed).isDirectory();
+
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, placed))).hasSize(1);
+
+        assertThat(placed).doesNotExist();
+        assertThat(btrfsInventory(pool)).doesNotContain(placed.getFileName().toString());
+    }
+
+    private static ObjectNode bindVolume(String name, Path device) {
+        ObjectNode v = Manifest.JSON.createObjectNode().put("Name", name).put("Driver", "local")
+                .put("Mountpoint", "/var/lib/docker/volumes/" + name + "/_data");
+        v.putObject("Options").put("type", "none").put("o", "bind").put("device", device.toString());
+        return v;
+    }
+
     // ------------------------------------------------------------------ helpers
 
     record App(String name, String volume, Path source, int port, PoolKind kind, String dataset) {}
