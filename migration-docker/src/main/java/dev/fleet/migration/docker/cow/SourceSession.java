@@ -134,99 +134,20 @@ public final class SourceSession {
         return m.value() + "-" + which;
     }
 
-    /**
-     * Takes snapshot {@code which} of every volume as one group. Volumes held by the same
-     * subvolume or dataset (directories in a data root on btrfs, say) share one snapshot of it, so
-     * they are captured at exactly one instant. Snapshots of different subvolumes or datasets are
-     * all started at once, each on a thread of its own, instead of one after the other: neither
-     * {@code btrfs} nor zfs-fuse can snapshot several of them atomically, so a group of separate
-     * subvolumes is only as close in time as the pool lets them be (the spread is logged). If any
-     * fails, the others taken are still recorded, so {@link #release} removes them.
-     */
     void takeSnapshots(String which) {
-        String tag = tag(migration, which);
-        Map<String, List<Entry>> groups = new LinkedHashMap<>(); // by pool kind and holder, in order
         for (Entry e : entries.values()) {
-            groups.computeIfAbsent(e.kind.wireName() + ":" + e.holder, k -> new ArrayList<>()).add(e);
-        }
-        // a retried operation may find snapshots an interrupted attempt took but never recorded
-        for (List<Entry> group : groups.values()) {
-            for (Entry e : group) {
-                PoolSnapshotter s = storage.snapshotters.get(e.kind);
-                VolumeSnapshot recorded = e.snapshots.remove(which);
-                if (recorded != null) {
-                    s.release(recorded);
-                }
-                Path shown = e.kind == PoolKind.BTRFS ? BtrfsSnapshotter.snapshotPath(e.location(), tag)
-                        : ZfsSnapshotter.snapshotPath(e.location(), tag);
-                s.release(new VolumeSnapshot(e.location(), tag, shown, storage.clock.instant(), s.name()));
-            }
-        }
-        List<List<Entry>> list = List.copyOf(groups.values());
-        List<Object> taken = new ArrayList<>(list.size()); // a VolumeSnapshot or the RuntimeException
-        if (list.size() == 1) {
-            taken.add(snapshotOf(list.get(0).get(0), tag));
-        } else if (!list.isEmpty()) {
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-            List<java.util.concurrent.CompletableFuture<Object>> running = new ArrayList<>();
-            for (List<Entry> group : list) {
-                java.util.concurrent.CompletableFuture<Object> f = new java.util.concurrent.CompletableFuture<>();
-                Thread t = new Thread(() -> {
-                    try {
-                        go.await();
-                        f.complete(snapshotOf(group.get(0), tag));
-                    } catch (InterruptedException ex) {
-                        Thread.currentThread().interrupt();
-                        f.complete(new NodeOperationException(storage.node, "snapshot", "interrupted"));
-                    } catch (Throwable ex) {
-                        f.complete(ex);
-                    }
-                }, "fleet-snapshot-" + group.get(0).volume);
-                t.setDaemon(true);
-                t.start();
-                running.add(f);
-            }
-            go.countDown();
-            for (var f : running) {
-                taken.add(f.join());
-            }
-        }
-        RuntimeException failure = null;
-        Instant first = null;
-        Instant last = null;
-        for (int i = 0; i < list.size(); i++) {
-            Object r = taken.get(i);
-            if (r instanceof VolumeSnapshot snap) {
-                for (Entry e : list.get(i)) {
-                    e.snapshots.put(which, snap);
-                }
-                first = first == null || snap.takenAt().isBefore(first) ? snap.takenAt() : first;
-                last = last == null || snap.takenAt().isAfter(last) ? snap.takenAt() : last;
-                continue;
-            }
-            RuntimeException ex = r instanceof RuntimeException re ? re
-                    : new NodeOperationException(storage.node, "snapshot", "snapshot of " + list.get(i).get(0).holder
-                            + " failed: " + r, (Throwable) r);
-            if (failure == null) {
-                failure = ex;
-            } else {
-                failure.addSuppressed(ex);
-            }
-        }
-        save();
-        if (failure != null) {
-            throw failure;
+            PoolSnapshotter s = storage.snapshotters.get(e.kind);
+            String tag = tag(migration, which);
+            // a retried operation may find the snapshot an interrupted attempt took but never recorded
+            Path shown = e.kind == PoolKind.BTRFS ? BtrfsSnapshotter.snapshotPath(e.location(), tag)
+                    : ZfsSnapshotter.snapshotPath(e.location(), tag);
+            s.release(new VolumeSnapshot(e.location(), tag, shown, storage.clock.instant(), s.name()));
+            e.snapshots.put(which, s.snapshot(e.location(), tag));
+            save();
         }
         if (!entries.isEmpty()) {
-            CowStorage.log.info("node {}: {} snapshots of {} for {}: {} snapshot(s), taken within {} ms", storage.node,
-                    which, entries.keySet(), migration, list.size(),
-                    java.time.Duration.between(first, last).toMillis());
+            CowStorage.log.info("node {}: {} snapshots of {} for {}", storage.node, which, entries.keySet(), migration);
         }
-    }
-
-    /** The snapshot of {@code e}'s subvolume or dataset, shown under {@code e}'s volume name. */
-    private VolumeSnapshot snapshotOf(Entry e, String tag) {
-        return storage.snapshotters.get(e.kind).snapshot(e.location(), tag);
     }
 
     /** Takes the final snapshots; called by STOP_SOURCE once the app has stopped. */
@@ -386,13 +307,9 @@ public final class SourceSession {
     public List<String> release() {
         List<String> actions = new ArrayList<>();
         RuntimeException failure = null;
-        Set<Path> released = new HashSet<>(); // volumes sharing a subvolume or dataset share its snapshot
         for (Entry e : entries.values()) {
             PoolSnapshotter s = storage.snapshotters.get(e.kind);
             for (VolumeSnapshot snap : e.snapshots.values()) {
-                if (!released.add(snap.path())) {
-                    continue;
-                }
                 try {
                     s.release(snap);
                     actions.add("released " + e.kind.wireName() + " snapshot " + snap.tag() + " of volume " + e.volume);
@@ -421,12 +338,9 @@ public final class SourceSession {
         try {
             Files.deleteIfExists(storage.stateFile(migration));
             for (Entry e : entries.values()) {
-                // pushed: not needed here. The full stream is as big as the volume, and unlinking it
-                // takes time in proportion (0.26 ms/MiB on an ext4 mounted with discard: a second for
-                // 4 GiB). STOP_SOURCE calls this while the app is down, so the full stream is only
-                // renamed out of the way here, and unlinked later on a thread of its own
-                discard(storage.streamFile(migration, e.volume, CowStorage.FULL));
-                Files.deleteIfExists(storage.streamFile(migration, e.volume, CowStorage.DELTA));
+                for (String phase : List.of(CowStorage.FULL, CowStorage.DELTA)) {
+                    Files.deleteIfExists(storage.streamFile(migration, e.volume, phase)); // pushed: not needed here
+                }
             }
         } catch (IOException ex) {
             throw new NodeOperationException(storage.node, "release", "cannot remove the snapshot record of "
@@ -434,38 +348,6 @@ public final class SourceSession {
         }
         entries.clear();
         return actions;
-    }
-
-    /** How long {@link #discard} waits before it unlinks: until the cutover has normally ended. */
-    static final java.time.Duration DISCARD_DELAY = java.time.Duration.ofSeconds(5);
-
-    /**
-     * Removes {@code file} without waiting for the file system to free its blocks: renames it to
-     * {@code .<name>.released-<nanos>} (hidden, and still the migration's: a compensation or the
-     * retention sweep removes it should the unlink never happen) and unlinks that on a daemon
-     * thread after {@link #DISCARD_DELAY}. The delay keeps the freeing of a large file's blocks out
-     * of the target's start when both share a disk (as a pool on a loop file and the archive
-     * directories do on a test host): the journal commits of an ext4 freeing gigabytes hold up
-     * every fsync on it.
-     */
-    static void discard(Path file) throws IOException {
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Path doomed = file.resolveSibling("." + file.getFileName() + ".released-" + System.nanoTime());
-        Files.move(file, doomed, StandardCopyOption.ATOMIC_MOVE);
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(DISCARD_DELAY.toMillis());
-                Files.deleteIfExists(doomed);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // left to the retention sweep
-            } catch (IOException e) {
-                CowStorage.log.warn("could not remove {}: {} (the retention sweep will)", doomed, e.toString());
-            }
-        }, "fleet-cow-discard");
-        t.setDaemon(true);
-        t.start();
     }
 
     private VolumeSnapshot snapshot(Entry e, String which) {
@@ -486,7 +368,7 @@ public final class SourceSession {
                     .put("holder", e.holder.toString()).put("relative", e.relative).put("native", e.nativeStream);
             ObjectNode snaps = v.putObject("snapshots");
             e.snapshots.forEach((which, s) -> snaps.putObject(which).put("tag", s.tag()).put("path", s.path().toString())
-                    .put("takenAt", s.takenAt().toString()).put("owner", s.volume().volume()));
+                    .put("takenAt", s.takenAt().toString()));
         }
         Path file = storage.stateFile(migration);
         try {
@@ -513,12 +395,7 @@ public final class SourceSession {
                         Path.of(v.path("holder").asText()), v.path("relative").asText(), v.path("native").asBoolean());
                 for (var it = v.path("snapshots").fields(); it.hasNext(); ) {
                     var f = it.next();
-                    // the volume the snapshot was taken under: another volume of the same holder when shared
-                    String owner = f.getValue().path("owner").asText(e.volume);
-                    dev.fleet.migration.core.Names.require("owner", owner, dev.fleet.migration.core.Names.DOCKER_NAME,
-                            dev.fleet.migration.core.Names.DOCKER_NAME_MAX);
-                    e.snapshots.put(f.getKey(), new VolumeSnapshot(new VolumeLocation(owner, e.holder),
-                            f.getValue().path("tag").asText(),
+                    e.snapshots.put(f.getKey(), new VolumeSnapshot(e.location(), f.getValue().path("tag").asText(),
                             Path.of(f.getValue().path("path").asText()), Instant.parse(f.getValue().path("takenAt").asText()),
                             e.kind.wireName()));
                 }
