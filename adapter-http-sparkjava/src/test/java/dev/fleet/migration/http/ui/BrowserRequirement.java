@@ -5,14 +5,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Whether a browser test can run: with its programs present it runs; without them it fails
- * loudly naming the Debian packages when CI=true, and is skipped otherwise.
+ * loudly, naming the Debian packages, in CI and out of it, like every other integration test
+ * (the SKIP verdict only words the message differently outside CI).
  */
 final class BrowserRequirement {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -23,12 +20,10 @@ final class BrowserRequirement {
     enum Verdict { RUN, FAIL, SKIP }
 
     record Decision(Verdict verdict, Optional<String> message) {
-        /** Returns when the test can run; otherwise fails it (FAIL) or aborts it as skipped (SKIP). */
+        /** Returns when the test can run; otherwise fails it with the message: a missing browser is never a skip. */
         void enforce() {
-            switch (verdict) {
-                case RUN -> { }
-                case FAIL -> throw new AssertionError(message.orElseThrow());
-                case SKIP -> Assumptions.abort(message.orElseThrow());
+            if (verdict != Verdict.RUN) {
+                throw new AssertionError(message.orElseThrow());
             }
         }
     }
@@ -41,23 +36,6 @@ final class BrowserRequirement {
 
     static Decision decideFirefox(Path firefox, Map<String, String> env) {
         return decide(List.of(firefox), "headless Firefox", List.of("firefox-esr"), env);
-    }
-
-    /**
-     * Disables a Firefox test class with the message as its reason when the verdict is SKIP, so
-     * it is reported as skipped (an assumption failing in {@code @BeforeAll} is reported as nothing
-     * at all); the class itself still calls {@link Decision#enforce()} to fail when CI=true.
-     */
-    static final class SkipWithoutFirefox implements ExecutionCondition {
-        @Override
-        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-            return condition(decideFirefox(FIREFOX, System.getenv()));
-        }
-
-        static ConditionEvaluationResult condition(Decision d) {
-            return d.verdict() == Verdict.SKIP ? ConditionEvaluationResult.disabled(d.message().orElseThrow())
-                    : ConditionEvaluationResult.enabled(d.message().orElse("the browser is installed"));
-        }
     }
 
     private static Decision decide(List<Path> programs, String what, List<String> packages,

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.opentest4j.TestAbortedException;
 
 class BrowserRequirementTest {
     private final Path missing = Path.of("/nonexistent/chromium");
@@ -37,20 +35,15 @@ class BrowserRequirementTest {
         assertThat(d.verdict()).isEqualTo(BrowserRequirement.Verdict.FAIL);
         assertThat(d.message().orElseThrow()).contains("package 'firefox-esr'").contains("/nonexistent/firefox-esr");
         assertThatThrownBy(d::enforce).isInstanceOf(AssertionError.class).hasMessage(d.message().orElseThrow());
-        assertThat(BrowserRequirement.SkipWithoutFirefox.condition(d).isDisabled()).as("runs, to fail").isFalse();
     }
 
     @Test
-    @DisplayName("without firefox-esr outside CI the Firefox test is skipped, with the message as the reason")
-    void firefoxSkipsOutsideCi() {
+    @DisplayName("without firefox-esr outside CI the Firefox test fails too: a missing browser is never a skip")
+    void firefoxFailsOutsideCiToo() {
         BrowserRequirement.Decision d = BrowserRequirement.decideFirefox(Path.of("/nonexistent/firefox-esr"),
                 Map.of("CI", "false"));
-        assertThat(d.verdict()).isEqualTo(BrowserRequirement.Verdict.SKIP);
-        assertThatThrownBy(d::enforce).isInstanceOf(TestAbortedException.class)
-                .hasMessageContaining("skipped because CI is not true");
-        ConditionEvaluationResult c = BrowserRequirement.SkipWithoutFirefox.condition(d);
-        assertThat(c.isDisabled()).isTrue();
-        assertThat(c.getReason()).contains(d.message().orElseThrow());
+        assertThatThrownBy(d::enforce).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("package 'firefox-esr'");
     }
 
     @Test

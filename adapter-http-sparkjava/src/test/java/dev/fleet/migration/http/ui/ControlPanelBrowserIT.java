@@ -10,12 +10,9 @@ class ControlPanelBrowserIT extends ControlPanelScenario {
 
     @Override
     PanelBrowser openBrowser() throws IOException {
-        BrowserRequirement.Decision need = BrowserRequirement.decide(BrowserRequirement.CHROMIUM,
-                BrowserRequirement.CHROMEDRIVER, System.getenv());
-        if (need.verdict() != BrowserRequirement.Verdict.RUN) {
-            // like every other integration test: a missing prerequisite fails, in CI and out of it
-            throw new AssertionError(need.message().orElseThrow());
-        }
+        // like every other integration test: a missing prerequisite fails, in CI and out of it
+        BrowserRequirement.decide(BrowserRequirement.CHROMIUM, BrowserRequirement.CHROMEDRIVER, System.getenv())
+                .enforce();
         return ChromiumPanelBrowser.start(BrowserRequirement.CHROMIUM, BrowserRequirement.CHROMEDRIVER);
     }
 

@@ -1,14 +1,12 @@
 package dev.fleet.migration.http.ui;
 
 import java.io.IOException;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The Control Panel in real headless Firefox (Debian's firefox-esr), driven over WebDriver
  * BiDi, which Firefox speaks itself: there is no geckodriver to install. Without firefox-esr
- * the class fails when CI=true and is skipped otherwise.
+ * the class fails, in CI and out of it, naming the package.
  */
-@ExtendWith(BrowserRequirement.SkipWithoutFirefox.class)
 class ControlPanelFirefoxIT extends ControlPanelScenario {
 
     @Override
