@@ -11,7 +11,9 @@ import java.util.Objects;
  * @param volume   the volume it was taken of
  * @param tag      the caller's name for it (the migration id and a suffix), unique per volume
  * @param path     a directory that shows the snapshot's tree, read-only
- * @param takenAt  when it was taken
+ * @param takenAt  when it was taken: an instant no later than the snapshot's own (read just
+ *                 before the snapshot command), so a file whose times are at or after it may
+ *                 have changed after the snapshot
  * @param backend  which snapshotter made it ({@code btrfs}, {@code zfs}, {@code copy})
  */
 public record VolumeSnapshot(VolumeLocation volume, String tag, Path path, Instant takenAt, String backend) {

@@ -257,8 +257,10 @@ public final class SourceSession {
         }
         Path before = e.root(FIRST);
         Path after = e.root(FINAL);
+        Instant racyFrom = racyFrom(snapshot(e, FIRST).takenAt());
         Set<String> now = new HashSet<>();
-        VolumeTarWriter.Stats stats = new VolumeTarWriter(after, (rel, when) -> rel.isEmpty() || changed(before, after, rel),
+        VolumeTarWriter.Stats stats = new VolumeTarWriter(after,
+                (rel, when) -> rel.isEmpty() || changed(before, after, rel, racyFrom),
                 now::add, progress).write(out);
         List<String> gone = new ArrayList<>();
         Files.walkFileTree(before, new SimpleFileVisitor<>() {
@@ -290,12 +292,33 @@ public final class SourceSession {
 
     private static final String ATTRS = "unix:ino,size,lastModifiedTime,ctime,mode,uid,gid,nlink";
 
-    /** True when {@code rel} is new in {@code after} or any of its attributes differ from {@code before}'s. */
-    static boolean changed(Path before, Path after, String rel) {
+    /**
+     * How far before the first snapshot a change may hide from the comparison: file times have
+     * the file system's granularity (zfs-fuse reports whole seconds, so a file rewritten in
+     * place, same size, in the second the snapshot was taken keeps the same mtime and ctime).
+     * The recorded instant is read just before the snapshot command; two seconds before it,
+     * truncated to the second, also leaves room for a file system clock a little behind.
+     */
+    static Instant racyFrom(Instant firstTakenAt) {
+        return firstTakenAt.minusSeconds(2).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    }
+
+    /**
+     * True when {@code rel} is new in {@code after}, any of its attributes differ from
+     * {@code before}'s, or its ctime in {@code before} is at or after {@code racyFrom}: then a
+     * change made after the first snapshot may carry the same times (the "racily clean" case git
+     * knows), so it is sent whole rather than trusted. Only what was changed just before the
+     * first snapshot pays for that.
+     */
+    static boolean changed(Path before, Path after, String rel, Instant racyFrom) {
         try {
             Map<String, Object> a = Files.readAttributes(before.resolve(rel), ATTRS, LinkOption.NOFOLLOW_LINKS);
             Map<String, Object> b = Files.readAttributes(after.resolve(rel), ATTRS, LinkOption.NOFOLLOW_LINKS);
-            return !a.equals(b);
+            if (!a.equals(b)) {
+                return true;
+            }
+            Object ctime = a.get("ctime");
+            return !(ctime instanceof java.nio.file.attribute.FileTime t) || t.toInstant().compareTo(racyFrom) >= 0;
         } catch (NoSuchFileException gone) {
             return true;
         } catch (IOException e) {

@@ -20,6 +20,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -163,8 +164,9 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
         } catch (IOException e) {
             throw new NodeOperationException(node, "snapshot", "cannot create " + target.getParent() + ": " + e, e);
         }
+        Instant takenAt = clock.instant(); // no later than the snapshot's instant: change detection counts on it
         btrfs("snapshot", "subvolume", "snapshot", "-r", "--", volume.mountpoint().toString(), target.toString()).run();
-        return new VolumeSnapshot(volume, tag, target, clock.instant(), name());
+        return new VolumeSnapshot(volume, tag, target, takenAt, name());
     }
 
     @Override

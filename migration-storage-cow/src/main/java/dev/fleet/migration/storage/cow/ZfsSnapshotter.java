@@ -155,8 +155,8 @@ public final class ZfsSnapshotter implements PoolSnapshotter {
             throw new NodeOperationException(node, "snapshot", "snapshot " + snap + " already exists; tags are unique per volume");
         }
         ensureViewsDataset(pool(ds));
+        var takenAt = clock.instant(); // no later than the snapshot's instant: change detection counts on it
         zfs("snapshot", "snapshot", "--", snap).run();
-        var takenAt = clock.instant();
         try {
             // zfs-fuse mounts a new clone read-write whatever its readonly property says (appends
             // get through) and ignores canmount=noauto there, so the clone is unmounted again and
