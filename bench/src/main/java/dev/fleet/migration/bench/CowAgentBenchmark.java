@@ -338,6 +338,16 @@ public final class CowAgentBenchmark implements Benchmark {
                         .append(Duration.between(s.start(), s.end().get()).toMillis()).append(" ms");
             }
         }
+        // the agents' own split of it (stop.ms.*, start.ms.*)
+        StringBuilder split = new StringBuilder();
+        m.facts().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("stop.ms.") || e.getKey().startsWith("start.ms."))
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> split.append(split.length() == 0 ? "" : " ").append(e.getKey().replace(".ms.", "."))
+                        .append('=').append(e.getValue()));
+        if (split.length() > 0) {
+            sb.append(" [").append(split).append(" ms]");
+        }
         return sb.toString();
     }
 

@@ -272,6 +272,12 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
     @Override
     public List<String> sweepArchives(java.time.Instant olderThan, java.util.Set<dev.fleet.migration.core.MigrationId> keep) {
         List<String> removed = ArchiveSweeper.sweep(ctx.archiveDir, olderThan, keep);
+        try {
+            ctx.cow.releaseEndedReceived(keep); // normally dropped by START_TARGET already
+        } catch (RuntimeException e) {
+            log.warn("node {}: retention sweep: could not drop received bases in the volume pool: {}", ctx.node,
+                    e.getMessage());
+        }
         if (!removed.isEmpty()) {
             log.info("node {}: retention sweep: {}", ctx.node, removed);
         }

@@ -347,6 +347,31 @@ class CowMigrationIT {
     }
 
     @Test
+    @DisplayName("the retention sweep drops the received bases an ended migration left in the pool, never an active one's")
+    void retentionSweepDropsReceivedBasesOfEndedMigrations() throws Exception {
+        nodes(PoolKind.BTRFS);
+        // as an agent stopped between the target's health gate and its release of the bases leaves them
+        MigrationId ended = MigrationId.of("m-" + unique("ended"));
+        MigrationId active = MigrationId.of("m-" + unique("active"));
+        Map<MigrationId, Path> bases = new java.util.LinkedHashMap<>();
+        for (MigrationId m : List.of(ended, active)) {
+            Path placed = subvolume(poolB.resolve("data." + m.value()));
+            Files.writeString(placed.resolve("kept.txt"), "the volume itself");
+            Path base = Files.createDirectories(poolB.resolve(".fleet-received").resolve("data." + m.value())
+                    .resolve("1-abcdef12"));
+            sh("btrfs", "subvolume", "snapshot", "-r", "--", placed.toString(), base.resolve("received").toString());
+            bases.put(m, base);
+        }
+
+        b.sweepArchives(java.time.Instant.now(), java.util.Set.of(active));
+
+        assertThat(bases.get(ended)).as("the ended migration's base").doesNotExist();
+        assertThat(poolB.resolve("data." + ended.value()).resolve("kept.txt")).as("its volume").hasContent("the volume itself");
+        assertThat(bases.get(active).resolve("received")).as("the active migration's base").isDirectory();
+        assertThat(btrfsInventory(poolB)).doesNotContain(".fleet-received/data." + ended.value());
+    }
+
+    @Test
     @DisplayName("a volume inside a btrfs subvolume (a data root on btrfs) is found and read from an atomic snapshot")
     void findsVolumeDirectoryInsideDataRootSubvolume() throws Exception {
         Path dataRoot = subvolume(btrfsRun.resolve(unique("dataroot")));
@@ -477,8 +502,22 @@ class CowMigrationIT {
         return app.source.getParent().resolve(".fleet-snapshots").resolve(app.volume + "@" + m.value() + "-first");
     }
 
-    /** No snapshot, view, clone or received base of {@code m} is left on either pool. */
-    private void assertNoSnapshotsLeft(MigrationId m, App app) throws IOException {
+    /**
+     * No snapshot, view, clone or received base of {@code m} is left on either pool. The target
+     * drops its received bases on a thread of its own once the app answers, so this waits (up to
+     * 30 s) for that before it fails.
+     */
+    private void assertNoSnapshotsLeft(MigrationId m, App app) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!snapshotsLeft(m).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(snapshotsLeft(m)).as("snapshots of " + m + " left on the pools").isEmpty();
+        assertThat(app.source.getParent().resolve(".fleet-snapshots")).as("the snapshots' directory").doesNotExist();
+        assertThat(a.archiveDirectory().resolve(m.value() + ".cow-state.json")).doesNotExist();
+    }
+
+    private List<String> snapshotsLeft(MigrationId m) {
         String btrfs = sh("btrfs", "subvolume", "list", "-a", "--", env("FLEET_TEST_BTRFS_MOUNT"));
         List<String> leftovers = new ArrayList<>(btrfs.lines()
                 .filter(l -> l.contains("@" + m.value()) || (l.contains(".fleet-received") && l.contains(m.value())))
@@ -487,9 +526,7 @@ class CowMigrationIT {
         sh("zfs", "list", "-H", "-o", "name", "-t", "all", "-r", "--", pool).lines()
                 .filter(l -> l.contains("@" + m.value()) || l.contains("fleet-views/" + m.value()))
                 .forEach(leftovers::add);
-        assertThat(leftovers).as("snapshots of " + m + " left on the pools").isEmpty();
-        assertThat(app.source.getParent().resolve(".fleet-snapshots")).as("the snapshots' directory").doesNotExist();
-        assertThat(a.archiveDirectory().resolve(m.value() + ".cow-state.json")).doesNotExist();
+        return leftovers;
     }
 
     private static String btrfsInventory(Path under) {

@@ -103,6 +103,11 @@ public final class CowStorage {
         return pool;
     }
 
+    /** Whether this node places restored volumes in a volume pool. */
+    public boolean hasPool() {
+        return pool.isPresent();
+    }
+
     // ------------------------------------------------------------------ source
 
     /** Where each volume lives; every volume falls back when snapshots are switched off. */
@@ -264,15 +269,53 @@ public final class CowStorage {
         }
     }
 
-    /** Drops the received bases of {@code m}'s volumes (they served the incremental receive); idempotent. */
+    /**
+     * Drops the received bases of {@code m}'s volumes (they served the incremental receive), and
+     * only those: a later migration of the same volume may already be taking its own snapshots of
+     * it. Idempotent.
+     */
     public void releaseReceived(MigrationId m, Map<String, Path> roots) {
         if (pool.isEmpty()) {
             return;
         }
         for (var e : roots.entrySet()) {
             if (e.getValue().equals(placement(pool.get(), e.getKey(), m))) {
-                snapshotters.get(pool.get().kind()).releaseReceived(new VolumeLocation(e.getKey(), e.getValue()));
+                snapshotters.get(pool.get().kind()).releaseReceived(new VolumeLocation(e.getKey(), e.getValue()),
+                        SourceSession.tagsOf(m));
             }
+        }
+    }
+
+    /**
+     * The retention sweep's part in the pool: drops what receives kept for every volume placed
+     * by a migration that is not in {@code keep} (the active ones). START_TARGET drops them on a
+     * thread of its own once the app answers; this catches an agent that stopped before it did.
+     * The volumes themselves are left alone. Idempotent.
+     */
+    public void releaseEndedReceived(java.util.Set<MigrationId> keep) {
+        if (pool.isEmpty()) {
+            return;
+        }
+        Pool p = pool.get();
+        PoolSnapshotter s = snapshotters.get(p.kind());
+        List<Path> placed;
+        try (Stream<Path> list = Files.list(p.root())) {
+            placed = list.filter(c -> !c.getFileName().toString().startsWith(".")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the volume pool " + p.root(), e);
+        }
+        for (Path at : placed) {
+            String leaf = at.getFileName().toString();
+            int dot = leaf.lastIndexOf('.');
+            if (dot <= 0 || !Names.MIGRATION_ID.matcher(leaf.substring(dot + 1)).matches()
+                    || !Names.DOCKER_NAME.matcher(leaf.substring(0, dot)).matches()) {
+                continue; // not a placement of ours
+            }
+            MigrationId m = MigrationId.of(leaf.substring(dot + 1));
+            if (keep.contains(m) || !at.equals(placement(p, leaf.substring(0, dot), m))) {
+                continue;
+            }
+            s.releaseReceived(new VolumeLocation(leaf.substring(0, dot), at), SourceSession.tagsOf(m));
         }
     }
 

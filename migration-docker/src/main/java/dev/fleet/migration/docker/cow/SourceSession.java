@@ -130,6 +130,11 @@ public final class SourceSession {
         return e == null || e.nativeStream ? Optional.empty() : Optional.of(e.root(FIRST));
     }
 
+    /** Accepts exactly the tags of {@code m}'s snapshots (and so of what receives of them kept). */
+    static java.util.function.Predicate<String> tagsOf(MigrationId m) {
+        return t -> t.equals(tag(m, FIRST)) || t.equals(tag(m, FINAL));
+    }
+
     static String tag(MigrationId m, String which) {
         return m.value() + "-" + which;
     }

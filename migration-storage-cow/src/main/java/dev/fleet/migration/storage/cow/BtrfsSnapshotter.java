@@ -49,8 +49,11 @@ import java.util.UUID;
  *       {@code <parent>/.fleet-received/<name>/}; the received subvolume stays there, read-only,
  *       as the base the next incremental stream needs (btrfs finds it by its received UUID), and
  *       the destination becomes a writable snapshot of it, renamed into place. A failed receive
- *       deletes what it made; the destination is untouched. {@link #releaseReceived} drops the
- *       bases once the migration is over.</li>
+ *       deletes what it made; the destination is untouched. An incremental receive deletes
+ *       nothing: the older bases and the destination it replaced (moved in with the bases) stay
+ *       until {@link #releaseReceived} drops them all once the migration is over, because deleting
+ *       a big subvolume sets the kernel freeing its extents, work in proportion to its size that
+ *       would slow whatever runs next (on a target, the app's start).</li>
  * </ul>
  *
  * <p>Threads: safe for concurrent use on different volumes; concurrent receives into the same
@@ -63,7 +66,6 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
     public static final String RECEIVED_DIR = ".fleet-received";
     /** The inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
     private static final long SUBVOLUME_ROOT_INODE = 256;
-    private static final System.Logger LOG = System.getLogger(BtrfsSnapshotter.class.getName());
 
     private final NodeId node;
     private final Clock clock;
@@ -206,7 +208,6 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
         Path incoming = bases.resolve(clock.instant().toEpochMilli() + "-" + UUID.randomUUID().toString().substring(0, 8));
         Path fresh = null;
         Path old = null;
-        boolean swapped = false;
         try {
             Files.createDirectories(incoming);
             btrfs("receive", "receive", "-q", "-e", "--", incoming.toString())
@@ -219,30 +220,22 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
             fresh = Trees.hiddenSibling(dst, "incoming");
             btrfs("receive", "subvolume", "snapshot", "--", got.get(0).toString(), fresh.toString()).run();
             if (exists) {
-                old = Trees.hiddenSibling(dst, "replaced");
+                // kept with the bases until releaseReceived: deleting a big subvolume starts the
+                // kernel freeing its extents, work in proportion to its size that would slow
+                // whatever runs next (on a target: the app's start, inside the downtime)
+                Path replaced = Files.createDirectories(bases.resolve(clock.instant().toEpochMilli() + "-replaced-"
+                        + UUID.randomUUID().toString().substring(0, 8)));
+                old = replaced.resolve(leaf);
                 Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
             }
             Files.move(fresh, dst, StandardCopyOption.ATOMIC_MOVE);
-            swapped = true;
         } catch (IOException | RuntimeException e) {
             RuntimeException failure = e instanceof RuntimeException r ? r
                     : new NodeOperationException(node, "receive", "receiving into " + dst + " failed: " + e, e);
             undoReceive(failure, dst, incoming, fresh, old);
             throw failure;
         }
-        // after the swap the receive has succeeded; what follows only tidies up
-        if (swapped && old != null) {
-            deleteQuietly(old);
-        }
-        try {
-            for (Path other : Trees.children(bases)) {
-                if (!other.equals(incoming)) {
-                    deleteBase(other);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not remove older received bases in " + bases + ": " + e);
-        }
+        // the older bases and the replaced subvolume stay until releaseReceived, for the same reason
     }
 
     @Override
@@ -332,6 +325,7 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
             }
             if (old != null && Files.exists(old, LinkOption.NOFOLLOW_LINKS) && !Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
                 Files.move(old, dst, StandardCopyOption.ATOMIC_MOVE);
+                Files.deleteIfExists(old.getParent());
             }
             deleteBase(incoming);
             Trees.removeIfEmpty(incoming.getParent());
@@ -348,17 +342,15 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
         Files.deleteIfExists(dir);
     }
 
+    /** Deletes a subvolume; gone already (another thread dropping the same bases) is fine. */
     private void deleteSubvolume(Path p) {
-        btrfs("receive", "subvolume", "delete", "--", p.toString()).run();
-    }
-
-    private void deleteQuietly(Path p) {
-        try {
-            deleteSubvolume(p);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete the replaced volume " + p + ": " + e.getMessage());
+        Command.Result r = btrfs("receive", "subvolume", "delete", "--", p.toString()).result();
+        if (!r.ok() && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NodeOperationException(node, "release", "btrfs subvolume delete " + p + " exited with status "
+                    + r.exitCode() + ": " + r.stderr().strip());
         }
     }
+
 
     private Command btrfs(String operation, String... args) {
         List<String> argv = new ArrayList<>(args.length + 1);

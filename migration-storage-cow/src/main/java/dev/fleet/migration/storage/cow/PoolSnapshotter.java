@@ -34,4 +34,14 @@ public interface PoolSnapshotter extends Snapshotter {
 
     /** Drops what {@link #receive} kept at {@code destination} for later incremental streams. Idempotent. */
     void releaseReceived(VolumeLocation destination);
+
+    /**
+     * Like {@link #releaseReceived(VolumeLocation)}, but only what was received from snapshots whose
+     * tag {@code tags} accepts: safe to run while another migration may be taking
+     * snapshots of the same volume under tags of its own (on ZFS, received snapshots and a
+     * source's snapshots live side by side on one dataset). Idempotent.
+     */
+    default void releaseReceived(VolumeLocation destination, java.util.function.Predicate<String> tags) {
+        releaseReceived(destination);
+    }
 }

@@ -315,14 +315,26 @@ public final class ZfsSnapshotter implements PoolSnapshotter {
      */
     @Override
     public void releaseReceived(VolumeLocation destination) {
+        releaseReceived(destination, tag -> true);
+    }
+
+    /**
+     * Destroys the snapshots of the dataset at {@code destination} whose tag {@code tags} accepts:
+     * a received snapshot keeps the tag it had on the source, so the tags of the migration that
+     * placed the dataset pick exactly what its receives left, and never
+     * a snapshot a later migration of the same volume takes as its source.
+     */
+    @Override
+    public void releaseReceived(VolumeLocation destination, java.util.function.Predicate<String> tags) {
         Optional<String> ds = datasetAt(destination.mountpoint());
         if (ds.isEmpty()) {
             return;
         }
         String out = zfs("release", "list", "-H", "-o", "name", "-t", "snapshot", "-r", "--", ds.get()).run();
         for (String line : out.split("\n")) {
-            if (line.startsWith(ds.get() + "@")) {
-                destroy(line.strip());
+            String name = line.strip();
+            if (name.startsWith(ds.get() + "@") && tags.test(name.substring(ds.get().length() + 1))) {
+                destroy(name);
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.fleet.migration.storage.cow;
 
 import dev.fleet.migration.core.spi.Snapshotter;
 import dev.fleet.migration.core.spi.VolumeLocation;
+import dev.fleet.migration.core.spi.VolumeSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("ZfsSnapshotter on a zfs-fuse pool")
 class ZfsSnapshotterIT extends CowSnapshotterChecks {
@@ -80,6 +83,47 @@ class ZfsSnapshotterIT extends CowSnapshotterChecks {
                 Thread.sleep(200);
             }
         }
+    }
+
+    @Test
+    @DisplayName("dropping what a receive kept leaves a later migration's own snapshots of the volume alone")
+    void releasingReceivedBasesSparesOtherSnapshots() throws Exception {
+        VolumeLocation src = newVolume(unique("keep-src"));
+        VolumeLocation dst = newDestination(unique("keep-dst"));
+        VolumeSnapshot sent = SNAPSHOTTER.snapshot(src, "m-1-first");
+        VolumeSnapshot later = null;
+        try {
+            Files.writeString(src.mountpoint().resolve("a.txt"), "one");
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            SNAPSHOTTER.send(sent, java.util.Optional.empty(), out);
+            SNAPSHOTTER.receive(new java.io.ByteArrayInputStream(out.toByteArray()), dst);
+            String ds = SNAPSHOTTER.datasetAt(dst.mountpoint()).orElseThrow();
+            // the volume has landed; a migration of it onward (m-1-2, whose id starts like m-1's)
+            // snapshots it while the bases of m-1 are dropped
+            later = SNAPSHOTTER.snapshot(dst, "m-1-2-first");
+            assertThat(snapshotsOf(ds)).contains(ds + "@m-1-first", ds + "@m-1-2-first");
+
+            SNAPSHOTTER.releaseReceived(dst, tag -> tag.equals("m-1-first") || tag.equals("m-1-final"));
+
+            assertThat(snapshotsOf(ds)).as("m-1's received base gone, m-1-2's snapshot kept")
+                    .doesNotContain(ds + "@m-1-first").contains(ds + "@m-1-2-first");
+            SNAPSHOTTER.releaseReceived(dst, tag -> tag.equals("m-1-first") || tag.equals("m-1-final")); // idempotent
+            assertThat(snapshotsOf(ds)).contains(ds + "@m-1-2-first");
+        } finally {
+            if (later != null) {
+                SNAPSHOTTER.release(later);
+            }
+            SNAPSHOTTER.release(sent);
+            if (Files.exists(dst.mountpoint())) {
+                deleteVolume(dst);
+            }
+            deleteVolume(src);
+        }
+    }
+
+    private static java.util.List<String> snapshotsOf(String dataset) {
+        return java.util.Arrays.stream(CowPools.run("zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-r", "--",
+                dataset).split("\n")).map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
     @Test
