@@ -230,6 +230,7 @@ final class TargetSide {
                     ctx.engine.delete("/containers/" + user.path("Id").asText() + "?force=1");
                 }
                 ctx.engine.delete("/volumes/" + Engine.q(v.name()));
+                ctx.cow.dropReplaced(v.name(), existing); // its subvolume or dataset, when we had placed it in the pool
                 released.add(v.name());
             } else {
                 throw new NodeOperationException(ctx.node, "restore", "a volume named '" + v.name()

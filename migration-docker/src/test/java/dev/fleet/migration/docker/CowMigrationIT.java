@@ -399,6 +399,65 @@ class CowMigrationIT {
         assertThat(cow.session(m).volumes()).isEmpty();
     }
 
+    @Test
+    @DisplayName("a retained volume the target had placed in its pool loses its subvolume when a later migration replaces it")
+    void replacedRetainedVolumeLeavesNoSubvolume() throws Exception {
+        nodes(PoolKind.BTRFS);
+        App app = deploy(PoolKind.BTRFS);
+        Migration m1 = advanceUntil(orchestrator.create(app.name, A.value(), B.value()), Migration::isTerminal);
+        assertThat(m1.state()).as("failure: %s", m1.failure()).isEqualTo(MigrationState.DONE);
+        Path placed1 = poolB.resolve(app.volume + "." + m1.id().value());
+        assertThat(placed1).as("restored into the pool").isDirectory();
+        // back to A: B retires its copy and keeps the volume (on its subvolume) for a rollback
+        Migration m2 = advanceUntil(orchestrator.create(app.name, B.value(), A.value()), Migration::isTerminal);
+        assertThat(m2.state()).as("failure: %s", m2.failure()).isEqualTo(MigrationState.DONE);
+        assertThat(placed1).as("the retained volume's data stays while it is retained").isDirectory();
+
+        // to B again: the restore replaces the retained volume, and with it its subvolume
+        Migration m3 = advanceUntil(orchestrator.create(app.name, A.value(), B.value()), Migration::isTerminal);
+
+        assertThat(m3.state()).as("failure: %s", m3.failure()).isEqualTo(MigrationState.DONE);
+        assertThat(placed1).doesNotExist();
+        assertThat(btrfsInventory(poolB)).doesNotContain(app.volume + "." + m1.id().value())
+                .contains(app.volume + "." + m3.id().value());
+        TestNodes.assertServes(app.port, "/index.html", "before");
+    }
+
+    @Test
+    @DisplayName("a replaced volume the node had placed in its pool goes with its subvolume; anything else is left alone")
+    void dropReplacedDeletesOnlyWhatThePoolPlaced() throws Exception {
+        Path pool = Files.createDirectories(btrfsRun.resolve(unique("droppool")));
+        CowStorage cow = new CowStorage(NodeId.of("drop"), Clock.systemUTC(),
+                Files.createDirectories(btrfsRun.resolve("drop-archive")), true,
+                Optional.of(new CowStorage.Pool(PoolKind.BTRFS, pool)), Map.of());
+        String volume = unique("dropvol");
+        Path placed = subvolume(pool.resolve(volume + ".m-" + unique("x").substring(2)));
+        Files.writeString(placed.resolve("a.txt"), "retained");
+        Path operators = subvolume(Files.createDirectories(btrfsRun.resolve("src")).resolve(unique("own")));
+        Path plainDir = Files.createDirectories(pool.resolve(volume + ".m-" + unique("y").substring(2)));
+
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, operators))).as("the operator's subvolume").isEmpty();
+        assertThat(cow.dropReplaced("other", bindVolume("other", placed))).as("another volume's name").isEmpty();
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, plainDir))).as("not a subvolume").isEmpty();
+        assertThat(cow.dropReplaced(volume, Manifest.JSON.createObjectNode().put("Name", volume).put("Driver", "local")
+                .put("Mountpoint", "/var/lib/docker/volumes/" + volume + "/_data"))).as("a plain volume").isEmpty();
+        assertThat(operators).isDirectory();
+        assertThat(plainDir).isDirectory();
+        assertThat(placed).isDirectory();
+
+        assertThat(cow.dropReplaced(volume, bindVolume(volume, placed))).hasSize(1);
+
+        assertThat(placed).doesNotExist();
+        assertThat(btrfsInventory(pool)).doesNotContain(placed.getFileName().toString());
+    }
+
+    private static ObjectNode bindVolume(String name, Path device) {
+        ObjectNode v = Manifest.JSON.createObjectNode().put("Name", name).put("Driver", "local")
+                .put("Mountpoint", "/var/lib/docker/volumes/" + name + "/_data");
+        v.putObject("Options").put("type", "none").put("o", "bind").put("device", device.toString());
+        return v;
+    }
+
     // ------------------------------------------------------------------ helpers
 
     record App(String name, String volume, Path source, int port, PoolKind kind, String dataset) {}

@@ -320,6 +320,45 @@ public final class CowStorage {
     }
 
     /**
+     * Called by RESTORE after it removed from the engine a volume that an earlier migration had
+     * retained here, to make room for the one it restores: when the replaced volume was one this
+     * node had placed in its volume pool (a bind volume on {@code <root>/<volume>.<migration>},
+     * a whole subvolume or dataset), deletes that subvolume or dataset too, with what receives
+     * kept for it; otherwise the pool would keep the replaced data for ever. A volume anywhere
+     * else (the operator's own subvolume or dataset, a plain volume) is left alone: it is not ours.
+     *
+     * @param inspect the replaced volume's inspect, taken before it was removed
+     * @return what it did
+     */
+    public List<String> dropReplaced(String volume, JsonNode inspect) {
+        if (pool.isEmpty()) {
+            return List.of();
+        }
+        Pool p = pool.get();
+        Path device = VolumeBackend.dataPath(inspect);
+        String leaf = device.getFileName() == null ? "" : device.getFileName().toString();
+        String prefix = volume + ".";
+        if (!"local".equals(inspect.path("Driver").asText()) || !p.root().equals(device.getParent())
+                || !leaf.startsWith(prefix) || !Names.MIGRATION_ID.matcher(leaf.substring(prefix.length())).matches()
+                || !Files.isDirectory(device, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        MigrationId placedBy = MigrationId.of(leaf.substring(prefix.length()));
+        if (!device.equals(placement(p, volume, placedBy))) {
+            return List.of();
+        }
+        PoolSnapshotter s = snapshotters.get(p.kind());
+        if (!s.holderOf(device).map(device::equals).orElse(false)) {
+            return List.of(); // not a whole subvolume or dataset: never ours to delete
+        }
+        s.releaseReceived(new VolumeLocation(volume, device));
+        s.destroyVolume(device);
+        log.info("node {}: deleted {} volume {} of the replaced volume {} (placed by {})", node, p.kind().wireName(),
+                device, volume, placedBy);
+        return List.of("deleted " + p.kind().wireName() + " volume " + device + " of the replaced volume " + volume);
+    }
+
+    /**
      * Target compensation, after the volumes were removed from the engine: deletes every
      * subvolume or dataset this migration made in the pool (found by name) and what receives kept.
      */
