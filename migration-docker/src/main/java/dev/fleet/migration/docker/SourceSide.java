@@ -337,7 +337,7 @@ final class SourceSide {
         }
         // the app stops answering from here: the cutover's downtime is measured from this instant
         String signalledAt = ctx.clock.instant().toString();
-        long t0 = System.nanoTime();
+        Laps laps = new Laps("stop.ms."); // where the downtime went on this node
         for (JsonNode c : containers) {
             ctx.engine.postIgnoringNotModified("/containers/" + c.path("Id").asText() + "/stop?t="
                     + ctx.stopTimeout.toSeconds());
@@ -349,9 +349,9 @@ final class SourceSide {
         }
         Fence fence = readFence(fenceFile);
         dev.fleet.migration.docker.cow.SourceSession cow = ctx.cow.session(m);
-        long tStopped = System.nanoTime();
+        laps.lap("stop");
         cow.takeFinalSnapshots(); // the app is stopped: this is the final image of each volume on a pool
-        long tSnapshot = System.nanoTime();
+        laps.lap("snapshot");
         Map<String, List<String>> deletions = new LinkedHashMap<>();
         List<Manifest.VolumeSpec> specs = new ArrayList<>();
         Path delta = ctx.delta(m);
@@ -391,11 +391,11 @@ final class SourceSide {
             sha = writer.finish(deletions).sha256(); // hashed as written, never read back
         }
         cow.writeStreams(dev.fleet.migration.docker.cow.CowStorage.DELTA, op::add);
-        long tDelta = System.nanoTime();
+        laps.lap("delta");
         cow.push(dev.fleet.migration.docker.cow.CowStorage.DELTA,
                 (f, fsha) -> push(op, f, f.getFileName().toString(), Optional.of(fsha)));
         TransferResult sent = push(op, delta, delta.getFileName().toString(), Optional.of(sha));
-        long tPushed = System.nanoTime();
+        laps.lap("push");
         // the snapshots stay until RETIRE_SOURCE: releasing them costs time (a zfs destroy, the
         // unlink of a volume-sized stream file) that would otherwise fall inside the downtime
         Map<String, String> facts = new LinkedHashMap<>();
@@ -403,11 +403,7 @@ final class SourceSide {
         facts.put("delta.entries", String.valueOf(changed));
         facts.put("delta.deletions", String.valueOf(deletions.values().stream().mapToInt(List::size).sum()));
         facts.put(Orchestrator.FACT_STOP_SIGNALLED_AT, signalledAt);
-        // where the downtime went on this node, for operators and the benchmark
-        facts.put("stop.ms.stop", String.valueOf((tStopped - t0) / 1_000_000));
-        facts.put("stop.ms.snapshot", String.valueOf((tSnapshot - tStopped) / 1_000_000));
-        facts.put("stop.ms.delta", String.valueOf((tDelta - tSnapshot) / 1_000_000));
-        facts.put("stop.ms.push", String.valueOf((tPushed - tDelta) / 1_000_000));
+        laps.addTo(facts);
         return Operation.Result.facts(facts);
     }
 

@@ -422,30 +422,26 @@ final class TargetSide {
         for (JsonNode v : ourVolumes(m)) {
             roots.put(v.path("Name").asText(), ctx.mountpoint(v));
         }
-        long t0 = System.nanoTime();
+        Laps laps = new Laps("start.ms."); // where the downtime went on this node
         ctx.cow.receiveDeltas(m, roots); // native incremental streams, when the volumes came natively
-        long tReceived = System.nanoTime();
+        laps.lap("receive");
         ArchiveReader.applyDelta(delta, roots, op::add); // verified completely before a byte is applied
-        long tApplied = System.nanoTime();
+        laps.lap("delta");
         for (JsonNode c : containers) {
             ctx.engine.postIgnoringNotModified("/containers/" + c.path("Id").asText() + "/start");
         }
-        long tStarted = System.nanoTime();
+        laps.lap("start");
         String why = "not checked yet";
         while (true) {
             why = unhealthy(containers);
             if (why == null) {
                 String healthyAt = ctx.clock.instant().toString();
-                long tHealthy = System.nanoTime();
+                laps.lap("healthy");
                 releaseReceivedLater(m, roots);
                 Map<String, String> facts = new LinkedHashMap<>();
                 facts.put(Orchestrator.FACT_HEALTHY, "true");
                 facts.put(Orchestrator.FACT_HEALTHY_AT, healthyAt);
-                // where the downtime went on this node, for operators and the benchmark
-                facts.put("start.ms.receive", String.valueOf((tReceived - t0) / 1_000_000));
-                facts.put("start.ms.delta", String.valueOf((tApplied - tReceived) / 1_000_000));
-                facts.put("start.ms.start", String.valueOf((tStarted - tApplied) / 1_000_000));
-                facts.put("start.ms.healthy", String.valueOf((tHealthy - tStarted) / 1_000_000));
+                laps.addTo(facts);
                 return Operation.Result.facts(facts);
             }
             if (why.startsWith("!") || ctx.clock.instant().isAfter(deadline) || op.cancellation.isCancelled()) {
