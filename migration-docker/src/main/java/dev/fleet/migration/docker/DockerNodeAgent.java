@@ -131,9 +131,19 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
         return ctx.node;
     }
 
-    /** The archive directory: archives, deltas, staging and the journal live here. */
+    /** The archive directory: archives, deltas, the change fence and the journal live here. */
     public Path archiveDirectory() {
         return ctx.archiveDir;
+    }
+
+    /**
+     * Where a restore unpacks an archive ({@code <dir>/<migration>.staging}) before it renames
+     * each volume's tree into its volume: {@code <DockerRootDir>/fleet-staging} on the engine's data
+     * root, or the archive directory when the engine's data root is not usable from here (the
+     * volumes are then copied in). Asks the engine once.
+     */
+    public Path stagingDirectory() {
+        return ctx.stagingRoot();
     }
 
     /** A problem when the JVM cannot name UTF-8 files (volume trees hold them), else empty. */
@@ -271,7 +281,11 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
 
     @Override
     public List<String> sweepArchives(java.time.Instant olderThan, java.util.Set<dev.fleet.migration.core.MigrationId> keep) {
-        List<String> removed = ArchiveSweeper.sweep(ctx.archiveDir, olderThan, keep);
+        List<String> removed = new ArrayList<>(ArchiveSweeper.sweep(ctx.archiveDir, olderThan, keep));
+        Path staging = ctx.stagingRoot();
+        if (!staging.equals(ctx.archiveDir)) {
+            removed.addAll(ArchiveSweeper.sweep(staging, olderThan, keep)); // a restore's staging, cut off by a crash
+        }
         try {
             ctx.cow.releaseEndedReceived(keep); // normally dropped by START_TARGET already
         } catch (RuntimeException e) {
@@ -380,7 +394,10 @@ public final class DockerNodeAgent implements NodeAgent, AutoCloseable {
             return this;
         }
 
-        /** Where archives, deltas, staging and the journal live; default {@code /var/lib/fleet/migrations}. */
+        /**
+         * Where archives, deltas and the journal live; default {@code /var/lib/fleet/migrations}.
+         * Restores stage under the engine's data root instead ({@link DockerNodeAgent#stagingDirectory()}).
+         */
         public Builder archiveDirectory(Path dir) {
             this.archiveDir = dir.toAbsolutePath();
             return this;

@@ -68,20 +68,88 @@ final class NodeContext {
         return archiveDir.resolve(m.value() + ".fence");
     }
 
+    /** The directory under the engine's data root that holds restores' staging trees. */
+    static final String STAGING_DIR = "fleet-staging";
+
+    /** Where staging trees go, once found: see {@link #stagingRoot()}. */
+    private volatile Path stagingRoot;
+
+    /**
+     * Where a restore unpacks an archive: {@code <staging root>/<migration>.staging}, on the
+     * engine's data root so that each volume's tree moves into its volume by a rename.
+     */
     Path staging(MigrationId m) {
-        return archiveDir.resolve(m.value() + ".staging");
+        return stagingRoot().resolve(m.value() + ".staging");
+    }
+
+    /**
+     * {@code <DockerRootDir>/fleet-staging} as the engine's {@code /info} names it: beside
+     * {@code <DockerRootDir>/volumes} and inside the bind mount dockerd makes of its data root,
+     * so a staged tree renames into {@code volumes/<name>/_data} instead of being copied (never
+     * inside {@code volumes/}: dockerd takes every directory there for a volume). It is made
+     * here (mode 0700) and must be a real directory, not a link. The archive directory when the
+     * engine does not say, or its data root is not a directory on this host (an agent that does
+     * not share the engine's filesystem), or the directory cannot be made: the restore then copies
+     * each volume in, as before. Never throws; an engine that does not answer is asked again next
+     * time (until then, compensation and the sweep look in the archive directory only).
+     */
+    Path stagingRoot() {
+        Path known = stagingRoot;
+        if (known != null) {
+            return known;
+        }
+        Path found = archiveDir;
+        boolean settled = false;
+        try {
+            JsonNode info = engine.get("/info");
+            String root = info == null ? "" : info.path("DockerRootDir").asText("");
+            settled = info != null;
+            Path dataRoot = root.startsWith("/") && root.indexOf('\0') < 0 ? Path.of(root) : null;
+            // an absolute path without . or .. components, a real directory on this host
+            if (dataRoot != null && dataRoot.normalize().equals(dataRoot) && dataRoot.getParent() != null
+                    && java.nio.file.Files.isDirectory(dataRoot, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Path dir = dataRoot.resolve(STAGING_DIR);
+                try {
+                    java.nio.file.Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions
+                            .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+                } catch (java.nio.file.FileAlreadyExistsException exists) {
+                    // made by an earlier restore; checked below
+                }
+                if (java.nio.file.Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    found = dir;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(NodeContext.class).warn("node {}: restores stage in {}: the engine's"
+                    + " data root is not usable for staging ({})", node, archiveDir, e.toString());
+        }
+        if (settled) {
+            stagingRoot = found; // an unreachable engine is asked again next time
+        }
+        return found;
     }
 
     /**
      * Everything this node keeps on disk for one migration: every name in the archive directory
-     * that starts with {@code <migration>.} (archive, delta, spool, staging, fence), or with
-     * {@code .<migration>.} (a transport's partial file). Migration ids hold no dot, so one id's
-     * prefix never matches another's.
+     * that starts with {@code <migration>.} (archive, delta, spool, fence), or with
+     * {@code .<migration>.} (a transport's partial file), and its staging tree in the
+     * {@link #stagingRoot() staging root}. Migration ids hold no dot, so one id's prefix never
+     * matches another's.
      */
     List<Path> files(MigrationId m) {
+        List<Path> out = new ArrayList<>(files(archiveDir, m));
+        Path staging = stagingRoot(); // after a restart too: a restore that was cut off staged there
+        if (!staging.equals(archiveDir)) {
+            out.addAll(files(staging, m));
+        }
+        return out;
+    }
+
+    /** The names in {@code dir} that start with {@code <migration>.} or {@code .<migration>.}. */
+    static List<Path> files(Path dir, MigrationId m) {
         String own = m.value() + ".";
         String hidden = "." + own;
-        try (var s = java.nio.file.Files.list(archiveDir)) {
+        try (var s = java.nio.file.Files.list(dir)) {
             return s.filter(p -> {
                 String n = p.getFileName().toString();
                 return n.startsWith(own) || n.startsWith(hidden);

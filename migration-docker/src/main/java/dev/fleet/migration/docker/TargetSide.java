@@ -64,16 +64,34 @@ final class TargetSide {
         try {
             Files.createDirectories(ctx.archiveDir);
             long free = Files.getFileStore(ctx.archiveDir).getUsableSpace();
-            // the archive, its staging copy, and the volumes (moved from staging, so counted once)
-            long needed = r.expectedBytes() * 2;
-            if (free < needed) {
-                problems.add("node " + ctx.node + " has " + free + " bytes free in " + ctx.archiveDir
-                        + " but the migration needs about " + needed);
+            Path staging = ctx.stagingRoot();
+            if (staging.equals(ctx.archiveDir) || sameFilesystem(staging, ctx.archiveDir)) {
+                // the archive and its staging copy, which becomes the volumes (moved, so counted once)
+                long needed = r.expectedBytes() * 2;
+                if (free < needed) {
+                    problems.add("node " + ctx.node + " has " + free + " bytes free in " + ctx.archiveDir
+                            + (staging.equals(ctx.archiveDir) ? "" : " (and " + staging + " on the same filesystem)")
+                            + " but the migration needs about " + needed + " there (the archive, and its staging"
+                            + " copy that becomes the volumes)");
+                }
+            } else {
+                long needed = r.expectedBytes();
+                if (free < needed) {
+                    problems.add("node " + ctx.node + " has " + free + " bytes free in " + ctx.archiveDir
+                            + " but the archive needs about " + needed + " there");
+                }
+                long freeStaging = Files.getFileStore(staging).getUsableSpace();
+                if (freeStaging < needed) {
+                    problems.add("node " + ctx.node + " has " + freeStaging + " bytes free in " + staging
+                            + " (the engine's data root, where the archive is unpacked and the volumes are restored)"
+                            + " but the migration needs about " + needed + " there");
+                }
+                facts.put("target.free.staging", String.valueOf(freeStaging));
             }
             facts.put("target.free", String.valueOf(free));
         } catch (IOException e) {
-            problems.add("archive directory " + ctx.archiveDir + " is not usable on node " + ctx.node + ": "
-                    + e.getMessage());
+            problems.add("archive directory " + ctx.archiveDir + " or staging directory " + ctx.stagingRoot()
+                    + " is not usable on node " + ctx.node + ": " + e.getMessage());
         }
         JsonNode info = ctx.engine.get("/info");
         if (info != null) {
@@ -96,12 +114,26 @@ final class TargetSide {
         op.total(Files.size(file));
         Path staging = ctx.staging(m);
         long t0 = System.nanoTime();
-        ArchiveReader.Verified verified = ArchiveReader.extract(file, Optional.of(archive.sha256()), staging, op::add);
+        ArchiveReader.Verified verified;
+        try {
+            verified = ArchiveReader.extract(file, Optional.of(archive.sha256()), staging, op::add);
+        } catch (NoSpaceException full) {
+            // staging is removed already; say which node, which volume (or image) and which filesystem
+            Path where = full.where();
+            Path parent = where == null ? null : where.getParent();
+            boolean volume = parent != null && parent.getFileName() != null
+                    && parent.getFileName().toString().equals("volumes");
+            throw new NodeOperationException(ctx.node, "restore", "no space left on device on node " + ctx.node
+                    + (volume ? " for volume " + Names.quote(where.getFileName().toString()) : "")
+                    + " while the archive was unpacked into staging: "
+                    + full.getMessage().replaceFirst("^no space left on device: ", ""), full);
+        }
         Manifest manifest = verified.manifest();
         long tExtract = System.nanoTime();
         long tLoad = tExtract;
         long tVolumes = tExtract;
         long tContainers = tExtract;
+        Map<String, String> moved = new LinkedHashMap<>(); // per volume: renamed from staging, or copied
         try {
             List<String> refused = new ArrayList<>();
             for (Manifest.ContainerSpec c : manifest.containers()) {
@@ -144,7 +176,8 @@ final class TargetSide {
                 if (!received) {
                     Path mountpoint = ctx.mountpoint(created);
                     try {
-                        moveInto(staging.resolve("volumes").resolve(v.name()), mountpoint, v.name());
+                        moved.put("restore.volume." + v.name() + ".moved",
+                                moveInto(staging.resolve("volumes").resolve(v.name()), mountpoint, v.name()));
                     } catch (IOException | RuntimeException e) {
                         if (NoSpaceException.causedBy(e)) {
                             // cp's "No space left on device", or the in-process copy's NoSpaceException;
@@ -180,6 +213,7 @@ final class TargetSide {
         timing.put("restore.ms.cleanup", String.valueOf((tEnd - tContainers) / 1_000_000));
         log.info("node {}: restore of {}: {}", ctx.node, m, timing);
         Map<String, String> facts = new LinkedHashMap<>(timing);
+        facts.putAll(moved);
         facts.put(Orchestrator.FACT_VERIFIED_SHA256, verified.sha256());
         facts.put("restore.containers", String.valueOf(manifest.containers().size()));
         facts.put("restore.volumes", String.valueOf(manifest.volumes().size()));
@@ -279,6 +313,11 @@ final class TargetSide {
         return body;
     }
 
+    /** Both paths on one filesystem (one device, even seen through two mounts of it). */
+    private static boolean sameFilesystem(Path a, Path b) throws IOException {
+        return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"));
+    }
+
     /** The size of a volume's entry in the archive: about what its tree needs on disk. */
     private static long entrySize(ArchiveReader.Verified verified, Manifest.VolumeSpec v) {
         return verified.index().entries().stream().filter(e -> e.name().equals(v.entry()))
@@ -288,25 +327,32 @@ final class TargetSide {
     /**
      * Moves a staged tree into a fresh volume: renames when staging and the volume are on one
      * mount, copies otherwise. Docker bind-mounts its data root onto itself when the root's
-     * mount is shared (systemd's default), so a rename from the archive directory into a volume
-     * fails with EXDEV on most hosts even when both sit on one filesystem.
+     * mount is shared (systemd's default), so a rename from outside the data root (the archive
+     * directory) into a volume fails with EXDEV even when both sit on one filesystem: staging is
+     * therefore under the data root ({@link NodeContext#stagingRoot()}), and the copy is left for
+     * volumes elsewhere (a volume pool, a data root the agent cannot stage in). Returns
+     * {@code "rename"} or {@code "copy"}.
      */
-    private static void moveInto(Path staged, Path mountpoint, String volume) throws IOException {
+    private static String moveInto(Path staged, Path mountpoint, String volume) throws IOException {
         List<Path> children;
         try (Stream<Path> s = Files.list(staged)) {
             children = s.toList();
         }
+        String how = "rename";
         try {
             for (Path child : children) {
                 Files.move(child, mountpoint.resolve(child.getFileName().toString()), StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (AtomicMoveNotSupportedException crossDevice) {
+            // the first rename fails or none does: all children are on one mount, the staged tree's
             copyTree(staged, mountpoint, volume);
+            how = "copy";
         }
         Map<String, Object> a = Files.readAttributes(staged, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(mountpoint, "unix:uid", a.get("uid"), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(mountpoint, "unix:gid", a.get("gid"), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(mountpoint, "unix:mode", ((Integer) a.get("mode")) & 07777, LinkOption.NOFOLLOW_LINKS);
+        return how;
     }
 
     /**

@@ -149,6 +149,9 @@ class DockerMigrationIT {
         Migration done = migrate(AppRef.container(app));
 
         assertThat(done.facts()).containsEntry(Orchestrator.FACT_APP_PORT, String.valueOf(port));
+        // staged under b's data root, beside its volumes: moved in by rename, not copied across dockerd's bind mount
+        assertThat(done.facts()).containsEntry("restore.volume." + files + ".moved", "rename")
+                .containsEntry("restore.volume." + big + ".moved", "rename");
         assertThat(TreeFingerprint.of(nodes.mountpoint(B, files))).isEqualTo(TreeFingerprint.of(filesA));
         assertThat(TreeFingerprint.of(nodes.mountpoint(B, big))).isEqualTo(TreeFingerprint.of(nodes.mountpoint(A, big)));
         JsonNode after = inspect(B, app);
@@ -403,7 +406,10 @@ class DockerMigrationIT {
         assertThat(status.phase()).isEqualTo(dev.fleet.migration.core.spi.OperationStatus.Phase.FAILED);
         assertThat(status.error().orElseThrow()).contains("refused").contains("'..'");
         assertThat(nodes.archiveB.resolveSibling("pwned-" + app)).doesNotExist();
+        // three levels above the volume's staged root (staging/volumes/<volume>/) is the engine's data root
+        assertThat(nodes.stagingRoot(B).resolveSibling("pwned-" + app)).doesNotExist();
         assertThat(nodes.archiveB.resolve(id.value() + ".staging")).doesNotExist();
+        assertThat(nodes.stagingRoot(B).resolve(id.value() + ".staging")).doesNotExist();
         assertThat(TestNodes.owned(nodes.b.inventory(), app, id.value())).isEqualTo(targetBefore);
         Files.delete(archive);
     }
@@ -445,6 +451,7 @@ class DockerMigrationIT {
         assertThat(status.phase()).isEqualTo(dev.fleet.migration.core.spi.OperationStatus.Phase.FAILED);
         assertThat(status.error().orElseThrow()).contains("asks for more than a migrated container may have");
         assertThat(nodes.archiveB.resolve(id.value() + ".staging")).doesNotExist();
+        assertThat(nodes.stagingRoot(B).resolve(id.value() + ".staging")).doesNotExist();
         assertThat(TestNodes.owned(nodes.b.inventory(), app, id.value())).isEqualTo(targetBefore);
         Files.delete(archive);
     }

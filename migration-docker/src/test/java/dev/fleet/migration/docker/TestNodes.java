@@ -82,6 +82,14 @@ final class TestNodes implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * Where a node's agent stages restores: {@code <DockerRootDir>/fleet-staging}, on the engine's
+     * data root beside its volumes (so each staged volume tree is renamed into its volume).
+     */
+    Path stagingRoot(NodeId node) {
+        return Path.of(docker(node, "info", "--format", "{{.DockerRootDir}}")).resolve("fleet-staging");
+    }
+
     String host(NodeId node) {
         return node.equals(A) ? dockerA : dockerB;
     }

@@ -52,6 +52,8 @@ class AgentCrashIT {
 
     private final String dockerA = ResilienceFleet.env("FLEET_TEST_DOCKER_A");
     private final String dockerB = ResilienceFleet.env("FLEET_TEST_DOCKER_B");
+    /** Where agent b stages a restore: under its engine's data root, beside the volumes. */
+    private final Path stagingB = Docker.stagingRoot(dockerB);
     private final String image = ResilienceFleet.env("FLEET_TEST_IMAGE");
     private Path dir;
     private Path jar;
@@ -351,6 +353,10 @@ class AgentCrashIT {
                 assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains(end.get("id").asText())))
                         .as("files of the migration in b's archive dir").isEmpty();
             }
+            try (Stream<Path> files = Files.list(stagingB)) {
+                assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains(end.get("id").asText())))
+                        .as("staging of the migration under b's data root").isEmpty();
+            }
         }
         assertThat(ResilienceFleet.httpGet(app.port())).contains("served by " + app.name());
         System.out.printf("agent crash at %s: %s ended %s in %d ms (%s)%n", kind, app.name(), state,
@@ -362,9 +368,9 @@ class AgentCrashIT {
     @Order(1)
     @DisplayName("agent b SIGKILLed mid-restore, restarted: the journal fails the restore, compensation by label")
     void killedMidRestore() throws Exception {
-        // killed once the restore has written to b's disk (its staging directory exists)
+        // killed once the restore has written to b's disk (its staging directory, under b's data root, exists)
         trial("agentcrash-restore", "RESTORE", 64, false, (id, app) -> () -> Files.exists(
-                dir.resolve("archive-b").resolve(id + ".staging")));
+                stagingB.resolve(id + ".staging")));
     }
 
     @Test

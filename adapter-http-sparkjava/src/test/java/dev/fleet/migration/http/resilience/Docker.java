@@ -33,6 +33,11 @@ final class Docker {
         }
     }
 
+    /** Where the agent next to this engine stages restores: {@code <DockerRootDir>/fleet-staging}. */
+    static Path stagingRoot(String host) {
+        return Path.of(run(host, "info", "--format", "{{.DockerRootDir}}")).resolve("fleet-staging");
+    }
+
     static String quietly(String host, String... args) {
         try {
             return run(host, args);

@@ -175,6 +175,8 @@ class AgentVolumeNamesIT {
                 .contains("refused the archive");
         assertThat(status.path("error").asText()).as("the value is quoted escaped").matches("[\\x20-\\x7e]+");
         assertThat(dir.resolve(m.value() + ".staging")).as("nothing of the archive was left in staging").doesNotExist();
+        assertThat(docker.stagingDirectory().resolve(m.value() + ".staging"))
+                .as("nothing of the archive was left in staging under the engine's data root").doesNotExist();
         assertThat(processes.spawned()).as("no external process was started").isEmpty();
     }
 
