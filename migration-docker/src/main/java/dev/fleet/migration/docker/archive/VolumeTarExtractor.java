@@ -95,6 +95,7 @@ public final class VolumeTarExtractor {
         Path verifiedDir = null; // FRESH: a directory this extraction created, so a real one
         try {
             int[] owner = creator();
+            int umask = umask();
             TarArchiveInputStream tar = new TarArchiveInputStream(new TarHeaderGuard(new NonClosing(in), label),
                     StandardCharsets.UTF_8.name());
             TarArchiveEntry e;
@@ -170,11 +171,15 @@ public final class VolumeTarExtractor {
                         if (!fresh) {
                             replace(target);
                         }
-                        bytes += writeFile(tar, e, target, buffer);
+                        int fileMode = e.getMode() & 07777;
+                        boolean modeSet = writeFile(tar, e, target, buffer, fileMode, umask);
+                        bytes += e.getSize();
                         owner(target, e.getLongUserId(), e.getLongGroupId(), fresh ? owner : null);
-                        Files.setAttribute(target, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
+                        if (!modeSet) {
+                            Files.setAttribute(target, "unix:mode", fileMode, LinkOption.NOFOLLOW_LINKS);
+                        }
                         xattrs(target, xattrsOf(e));
-                        Files.setLastModifiedTime(target, FileTime.fromMillis(e.getModTime().getTime()));
+                        modified(target, e.getModTime().getTime(), fresh);
                     } else {
                         throw refuse(rel, "is a " + typeName(e) + ": only files, directories and links are accepted");
                     }
@@ -309,11 +314,19 @@ public final class VolumeTarExtractor {
         }
     }
 
-    private long writeFile(InputStream in, TarArchiveEntry e, Path target, byte[] buffer) throws IOException {
+    /**
+     * Creates {@code target} and writes the entry's data into it, zero blocks left as holes. The
+     * file is created with the entry's permission bits (the umask can only take bits away, so it
+     * is never more open than the archive says, not even for a moment); true when that gave it
+     * exactly {@code mode}, so no chmod is needed: no setuid, setgid or sticky bit, and no bit the
+     * umask ({@code -1}: unknown) removes.
+     */
+    private boolean writeFile(InputStream in, TarArchiveEntry e, Path target, byte[] buffer, int mode, int umask)
+            throws IOException {
         long size = e.getSize();
         long pos = 0;
-        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+        long written = 0; // the end of the last run of data written
+        try (FileChannel ch = FileChannel.open(target, CREATE_FILE, permissions(mode & 0777))) {
             while (pos < size) {
                 int want = (int) Math.min(buffer.length, size - pos);
                 int n = readFully(in, buffer, want);
@@ -333,17 +346,73 @@ public final class VolumeTarExtractor {
                         while (bb.hasRemaining()) {
                             at += ch.write(bb, at);
                         }
+                        written = at;
                         run = -1;
                     }
                 }
                 pos += n;
                 progress.accept(n);
             }
-            if (ch.size() < size) {
+            if (written < size) {
                 ch.write(ByteBuffer.wrap(new byte[1]), size - 1); // a trailing hole still needs the file's length
             }
         }
-        return size;
+        return umask >= 0 && (mode & ~0777) == 0 && (mode & umask) == 0;
+    }
+
+    private static final java.util.Set<java.nio.file.OpenOption> CREATE_FILE = java.util.Set.of(
+            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+
+    /** The creation attribute for each permission mode, made once. */
+    private static final java.nio.file.attribute.FileAttribute<?>[] PERMISSIONS = new java.nio.file.attribute.FileAttribute<?>[01000];
+
+    private static java.nio.file.attribute.FileAttribute<?> permissions(int mode) {
+        java.nio.file.attribute.FileAttribute<?> a = PERMISSIONS[mode];
+        if (a == null) {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> set =
+                    java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+            java.nio.file.attribute.PosixFilePermission[] bits = java.nio.file.attribute.PosixFilePermission.values();
+            for (int i = 0; i < 9; i++) { // OWNER_READ (0400) ... OTHERS_EXECUTE (0001)
+                if ((mode & (0400 >> i)) != 0) {
+                    set.add(bits[i]);
+                }
+            }
+            a = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(set);
+            PERMISSIONS[mode] = a;
+        }
+        return a;
+    }
+
+    /**
+     * This process's umask, from {@code /proc/self/status}; -1 when it cannot be read (every
+     * file's mode is then set after its creation).
+     */
+    static int umask() {
+        try (java.io.BufferedReader r = Files.newBufferedReader(Path.of("/proc/self/status"),
+                StandardCharsets.US_ASCII)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("Umask:")) {
+                    return Integer.parseInt(line.substring(6).strip(), 8) & 0777;
+                }
+            }
+        } catch (IOException | RuntimeException unknown) {
+            // not Linux, or an old kernel: chmod every file
+        }
+        return -1;
+    }
+
+    /**
+     * Sets a file's modification time. FRESH: the file was created by this extraction a moment
+     * ago inside staging, which only the agent writes, so it is set by path with one
+     * {@code utimes} (and a {@code stat} for its access time) instead of an open, a stat, a
+     * {@code futimens} and a close; OVERLAY, or where that fails: through NIO.
+     */
+    private static void modified(Path p, long millis, boolean fresh) throws IOException {
+        if (fresh && millis >= 0 && p.toFile().setLastModified(millis)) {
+            return;
+        }
+        Files.setLastModifiedTime(p, FileTime.fromMillis(millis));
     }
 
     private static int readFully(InputStream in, byte[] buffer, int want) throws IOException {
