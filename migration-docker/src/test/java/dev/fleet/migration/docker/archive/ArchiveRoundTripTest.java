@@ -110,6 +110,32 @@ public class ArchiveRoundTripTest {
     }
 
     @Test
+    @DisplayName("every file mode survives, whether the umask would strip bits at creation or not")
+    void preservesEveryFileModeWhateverTheUmask() throws IOException {
+        Path source = Files.createDirectories(tmp.resolve("source"));
+        // 0777 and 0666 lose bits to a usual umask (022) at creation and need a chmod; 0644, 0600 and 0 do
+        // not; a sticky bit is never given at creation
+        int[] modes = {0777, 0666, 0755, 0644, 0640, 0600, 0400, 0200, 0, 01644};
+        for (int mode : modes) {
+            Path f = source.resolve("mode-" + Integer.toOctalString(mode));
+            Files.writeString(f, "mode " + Integer.toOctalString(mode));
+            Files.setAttribute(f, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+        }
+        Path archive = tmp.resolve("m-modes.tar");
+        writeArchive(source, archive);
+        Path staging = tmp.resolve("staging");
+        ArchiveReader.extract(archive, Optional.empty(), staging, n -> {});
+        Path restored = staging.resolve("volumes/data");
+        for (int mode : modes) {
+            Path f = restored.resolve("mode-" + Integer.toOctalString(mode));
+            assertThat(Integer.toOctalString((Integer) Files.getAttribute(f, "unix:mode", LinkOption.NOFOLLOW_LINKS)
+                    & 07777)).as(f.getFileName().toString()).isEqualTo(Integer.toOctalString(mode));
+            assertThat(Files.readString(f)).isEqualTo("mode " + Integer.toOctalString(mode));
+        }
+        assertThat(TreeFingerprint.of(restored)).isEqualTo(TreeFingerprint.of(source));
+    }
+
+    @Test
     void keepsSparseFilesSparse() throws IOException {
         Path source = Files.createDirectories(tmp.resolve("source"));
         try (RandomAccessFile sparse = new RandomAccessFile(source.resolve("sparse.img").toFile(), "rw")) {
