@@ -46,7 +46,11 @@ import java.util.UUID;
  *       {@code <parent>/.fleet-snapshots/<volume>@<tag>} (same place as btrfs). A clone is O(1)
  *       too. zfs-fuse mounts a new clone read-write even with {@code readonly=on} (appends get
  *       through), so the clone is unmounted at once and mounted again with {@code zfs mount -o ro};
- *       the kernel's read-only mount flag is checked afterwards.</li>
+ *       the kernel's read-only mount flag is checked afterwards. The instant is the daemon's:
+ *       zfs-fuse gets a write(2) that crosses a 4 KiB page boundary as two FUSE requests, so a
+ *       snapshot can hold the first part of such a write and not the rest, as a power cut at
+ *       that instant could (a database's own log copes with that; kernel ZFS applies each
+ *       write whole).</li>
  *   <li>{@link #send}: {@code zfs send [-i parent] dataset@tag}.</li>
  *   <li>{@link #receive}: a full stream goes to {@code zfs receive -u} under a temporary name
  *       beside the destination dataset, then is renamed into place and mounted at the destination

@@ -122,31 +122,53 @@ abstract class CowSnapshotterChecks {
     }
 
     /**
-     * What one instant of the writer looks like: a.txt holds 1..n, b.txt holds 1..m, and
-     * m is n or n-1 (the writer is between its two writes). Returns the violation, if any, else n.
+     * What one instant of the writer looks like: a.txt holds 1..n, b.txt holds 1..m, and m is n
+     * or n-1 (the writer is between its two writes). A write in progress at that instant may show
+     * as a last line cut short (a prefix of the next number, no newline), as a power cut at that
+     * instant could leave it: zfs-fuse gets a write(2) that crosses a 4 KiB page boundary as two
+     * FUSE requests, and a snapshot can fall between them. Then the other file must be exactly
+     * where that instant puts it: b.txt at n when a.txt's line n+1 is cut, a.txt at m+1 when
+     * b.txt's line m+1 is. Returns n; any other shape is a violation.
      */
     static long checkOneInstant(String a, String b) {
-        long n = countConsecutive("a.txt", a);
-        long m = countConsecutive("b.txt", b);
-        if (m != n && m != n - 1) {
-            throw new AssertionError("a.txt has lines 1.." + n + " but b.txt has 1.." + m
-                    + ": the two files were not captured at one instant");
+        Lines la = countConsecutive("a.txt", a);
+        Lines lb = countConsecutive("b.txt", b);
+        long n = la.complete;
+        long m = lb.complete;
+        boolean ok = la.cut ? !lb.cut && m == n
+                : lb.cut ? n == m + 1
+                : m == n || m == n - 1;
+        if (!ok) {
+            throw new AssertionError("a.txt has lines 1.." + n + (la.cut ? " and a cut line" : "") + " but b.txt has 1.."
+                    + m + (lb.cut ? " and a cut line" : "") + ": the two files were not captured at one instant");
         }
         return n;
     }
 
-    private static long countConsecutive(String name, String content) {
+    /** {@code complete} whole lines 1..complete, then maybe a last line cut short. */
+    record Lines(long complete, boolean cut) {}
+
+    static Lines countConsecutive(String name, String content) {
         long expect = 1;
-        for (String line : content.split("\n", -1)) {
-            if (line.isEmpty()) {
-                continue; // the trailing newline
+        String[] lines = content.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            boolean last = i == lines.length - 1; // after the final newline: empty, or a write cut short
+            if (last) {
+                String next = Long.toString(expect);
+                if (line.isEmpty()) {
+                    return new Lines(expect - 1, false);
+                }
+                if (next.startsWith(line) && line.length() < next.length()) {
+                    return new Lines(expect - 1, true);
+                }
             }
             if (!line.equals(Long.toString(expect))) {
                 throw new AssertionError(name + " line " + expect + " is '" + line + "': a torn or out-of-order write");
             }
             expect++;
         }
-        return expect - 1;
+        return new Lines(expect - 1, false);
     }
 
     @Test
@@ -178,6 +200,22 @@ abstract class CowSnapshotterChecks {
         for (VolumeSnapshot s : snaps) {
             snapshotter().release(s);
         }
+    }
+
+    @Test
+    @DisplayName("the one-instant check: a write cut at that instant passes, anything out of step fails")
+    void theOneInstantCheckItself() {
+        assertThat(checkOneInstant("1\n2\n3\n", "1\n2\n")).isEqualTo(3);
+        assertThat(checkOneInstant("1\n2\n3\n", "1\n2\n3\n")).isEqualTo(3);
+        // a.txt's line 12 cut short (b.txt must be at 11); b.txt's line 12 cut short (a.txt must be at 12)
+        String upTo11 = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n";
+        assertThat(checkOneInstant(upTo11 + "1", upTo11)).isEqualTo(11);
+        assertThat(checkOneInstant(upTo11 + "12\n", upTo11 + "1")).isEqualTo(12);
+        assertThatThrownBy(() -> checkOneInstant(upTo11 + "1", "1\n2\n")).hasMessageContaining("one instant");
+        assertThatThrownBy(() -> checkOneInstant(upTo11 + "12\n", upTo11 + "12\n1")).hasMessageContaining("one instant");
+        assertThatThrownBy(() -> checkOneInstant(upTo11 + "1", upTo11 + "1")).hasMessageContaining("one instant");
+        assertThatThrownBy(() -> checkOneInstant("1\n3\n", "1\n")).hasMessageContaining("torn or out-of-order");
+        assertThatThrownBy(() -> checkOneInstant("1\n2\n", "1\n9")).hasMessageContaining("torn or out-of-order");
     }
 
     @Test
