@@ -176,8 +176,7 @@ final class SourceSide {
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, Manifest.KIND_SNAPSHOT, m.value(),
                 op.request.app().id(), containerSpecs, specs);
         ArchiveWriter writer = null;
-        long t0 = System.nanoTime();
-        long tImage = t0;
+        Laps laps = new Laps("snapshot.ms."); // where the time went, for operators and the benchmark
         try {
             boolean saved = false;
             if (ctx.filesystem == DockerNodeAgent.ContainerFilesystem.COMMIT) {
@@ -215,7 +214,7 @@ final class SourceSide {
                             "/containers/" + c.path("Id").asText() + "/export", out));
                 }
             }
-            tImage = System.nanoTime();
+            laps.lap("image");
             for (var e : roots.entrySet()) {
                 op.checkCancelled("snapshot");
                 List<String> paths = new ArrayList<>();
@@ -231,14 +230,12 @@ final class SourceSide {
             op.checkCancelled("snapshot");
             cow.writeStreams(dev.fleet.migration.docker.cow.CowStorage.FULL, op::add);
             writeFence(ctx.fence(m), fence, walked);
-            long tVolumes = System.nanoTime();
+            laps.lap("volumes");
             ArchiveInfo info = writer.finish();
-            long tEnd = System.nanoTime();
-            // where the time went, for operators and the benchmark
-            Map<String, String> facts = Map.of("snapshot.fence", String.valueOf(fence),
-                    "snapshot.ms.image", String.valueOf((tImage - t0) / 1_000_000),
-                    "snapshot.ms.volumes", String.valueOf((tVolumes - tImage) / 1_000_000),
-                    "snapshot.ms.fsync", String.valueOf((tEnd - tVolumes) / 1_000_000));
+            laps.lap("fsync");
+            Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("snapshot.fence", String.valueOf(fence));
+            laps.addTo(facts);
             log.info("node {}: snapshot of {}: {}", ctx.node, m, facts);
             return new Operation.Result(Optional.of(info), facts);
         } finally {

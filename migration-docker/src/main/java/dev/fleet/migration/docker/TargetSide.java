@@ -113,7 +113,7 @@ final class TargetSide {
         }
         op.total(Files.size(file));
         Path staging = ctx.staging(m);
-        long t0 = System.nanoTime();
+        Laps laps = new Laps("restore.ms."); // where the time went, for operators and the benchmark
         ArchiveReader.Verified verified;
         try {
             verified = ArchiveReader.extract(file, Optional.of(archive.sha256()), staging, op::add);
@@ -129,10 +129,7 @@ final class TargetSide {
                     + full.getMessage().replaceFirst("^no space left on device: ", ""), full);
         }
         Manifest manifest = verified.manifest();
-        long tExtract = System.nanoTime();
-        long tLoad = tExtract;
-        long tVolumes = tExtract;
-        long tContainers = tExtract;
+        laps.lap("extract");
         Map<String, String> moved = new LinkedHashMap<>(); // per volume: renamed from staging, or copied
         try {
             List<String> refused = new ArrayList<>();
@@ -161,7 +158,7 @@ final class TargetSide {
                     }
                 }
             }
-            tLoad = System.nanoTime();
+            laps.lap("image");
             for (Manifest.VolumeSpec v : manifest.volumes()) {
                 op.checkCancelled("restore");
                 ObjectNode create = Manifest.JSON.createObjectNode().put("Name", v.name())
@@ -193,24 +190,19 @@ final class TargetSide {
                     }
                 }
             }
-            tVolumes = System.nanoTime();
+            laps.lap("volumes");
             for (Manifest.ContainerSpec c : manifest.containers()) {
                 ctx.engine.post("/containers/create?name=" + Engine.q(c.name()), createBody(c, m,
                         op.request.key().epoch()));
             }
-            tContainers = System.nanoTime();
+            laps.lap("containers");
         } finally {
             VolumeTarExtractor.removeTree(staging);
         }
-        long tEnd = System.nanoTime();
-        // where the time went, for operators and the benchmark
+        laps.lap("cleanup");
+        laps.span("create", "image"); // volumes, containers and cleanup together
         Map<String, String> timing = new LinkedHashMap<>();
-        timing.put("restore.ms.extract", String.valueOf((tExtract - t0) / 1_000_000));
-        timing.put("restore.ms.image", String.valueOf((tLoad - tExtract) / 1_000_000));
-        timing.put("restore.ms.create", String.valueOf((tEnd - tLoad) / 1_000_000));
-        timing.put("restore.ms.volumes", String.valueOf((tVolumes - tLoad) / 1_000_000));
-        timing.put("restore.ms.containers", String.valueOf((tContainers - tVolumes) / 1_000_000));
-        timing.put("restore.ms.cleanup", String.valueOf((tEnd - tContainers) / 1_000_000));
+        laps.addTo(timing);
         log.info("node {}: restore of {}: {}", ctx.node, m, timing);
         Map<String, String> facts = new LinkedHashMap<>(timing);
         facts.putAll(moved);
