@@ -306,17 +306,26 @@ public final class CowStorage {
         }
         for (Path at : placed) {
             String leaf = at.getFileName().toString();
-            int dot = leaf.lastIndexOf('.');
-            if (dot <= 0 || !Names.MIGRATION_ID.matcher(leaf.substring(dot + 1)).matches()
-                    || !Names.DOCKER_NAME.matcher(leaf.substring(0, dot)).matches()) {
-                continue; // not a placement of ours
-            }
-            MigrationId m = MigrationId.of(leaf.substring(dot + 1));
-            if (keep.contains(m) || !at.equals(placement(p, leaf.substring(0, dot), m))) {
-                continue;
-            }
-            s.releaseReceived(new VolumeLocation(leaf.substring(0, dot), at), SourceSession.tagsOf(m));
+            String volume = leaf.substring(0, Math.max(0, leaf.lastIndexOf('.')));
+            placedBy(p, volume, at).filter(m -> !keep.contains(m))
+                    .ifPresent(m -> s.releaseReceived(new VolumeLocation(volume, at), SourceSession.tagsOf(m)));
         }
+    }
+
+    /**
+     * The migration that placed {@code at} in pool {@code p} as its copy of {@code volume}, when
+     * {@code at} is exactly such a placement ({@code <root>/<volume>.<migration>}, both names
+     * valid); empty for anything else in or outside the pool.
+     */
+    private static Optional<MigrationId> placedBy(Pool p, String volume, Path at) {
+        String leaf = at.getFileName() == null ? "" : at.getFileName().toString();
+        String prefix = volume + ".";
+        if (!p.root().equals(at.getParent()) || !leaf.startsWith(prefix) || volume.length() > Names.DOCKER_NAME_MAX
+                || !Names.DOCKER_NAME.matcher(volume).matches()
+                || !Names.MIGRATION_ID.matcher(leaf.substring(prefix.length())).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(MigrationId.of(leaf.substring(prefix.length())));
     }
 
     /**
@@ -336,15 +345,9 @@ public final class CowStorage {
         }
         Pool p = pool.get();
         Path device = VolumeBackend.dataPath(inspect);
-        String leaf = device.getFileName() == null ? "" : device.getFileName().toString();
-        String prefix = volume + ".";
-        if (!"local".equals(inspect.path("Driver").asText()) || !p.root().equals(device.getParent())
-                || !leaf.startsWith(prefix) || !Names.MIGRATION_ID.matcher(leaf.substring(prefix.length())).matches()
+        Optional<MigrationId> placer = placedBy(p, volume, device);
+        if (!"local".equals(inspect.path("Driver").asText()) || placer.isEmpty()
                 || !Files.isDirectory(device, LinkOption.NOFOLLOW_LINKS)) {
-            return List.of();
-        }
-        MigrationId placedBy = MigrationId.of(leaf.substring(prefix.length()));
-        if (!device.equals(placement(p, volume, placedBy))) {
             return List.of();
         }
         PoolSnapshotter s = snapshotters.get(p.kind());
@@ -354,7 +357,7 @@ public final class CowStorage {
         s.releaseReceived(new VolumeLocation(volume, device));
         s.destroyVolume(device);
         log.info("node {}: deleted {} volume {} of the replaced volume {} (placed by {})", node, p.kind().wireName(),
-                device, volume, placedBy);
+                device, volume, placer.get());
         return List.of("deleted " + p.kind().wireName() + " volume " + device + " of the replaced volume " + volume);
     }
 

@@ -351,7 +351,6 @@ public final class BtrfsSnapshotter implements PoolSnapshotter {
         }
     }
 
-
     private Command btrfs(String operation, String... args) {
         List<String> argv = new ArrayList<>(args.length + 1);
         argv.add(program);
