@@ -84,31 +84,27 @@ class TargetDiskFullIT {
 
     /** Ticks the migration until it is no longer in {@code state} (or has ended) and returns it. */
     private JsonNode advancePast(String id, String state, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (true) {
-            JsonNode m = TestHttp.send("POST", cp.url() + "/api/migrations/" + id + "/advance",
-                    ResilienceFleet.OPERATOR, null).json();
-            if (!m.get("state").asText().equalsIgnoreCase(state) || !m.get("active").asBoolean()) {
-                return m;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("migration " + id + " stayed " + state + " for " + within + ": " + m);
-            }
-            Thread.sleep(20);
-        }
+        return advanceUntil(id, m -> !m.get("state").asText().equalsIgnoreCase(state), "stayed " + state + " for",
+                within);
     }
 
     /** Ticks the migration until it ends and returns it. */
     private JsonNode advanceToEnd(String id, Duration within) throws InterruptedException {
+        return advanceUntil(id, m -> false, "did not end within", within);
+    }
+
+    /** Ticks the migration until {@code done} holds or it has ended, polling every 20 ms until {@code within}. */
+    private JsonNode advanceUntil(String id, java.util.function.Predicate<JsonNode> done, String failure,
+                                  Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (true) {
             JsonNode m = TestHttp.send("POST", cp.url() + "/api/migrations/" + id + "/advance",
                     ResilienceFleet.OPERATOR, null).json();
-            if (!m.get("active").asBoolean()) {
+            if (done.test(m) || !m.get("active").asBoolean()) {
                 return m;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("migration " + id + " did not end within " + within + ": " + m);
+                throw new AssertionError("migration " + id + " " + failure + " " + within + ": " + m);
             }
             Thread.sleep(20);
         }
